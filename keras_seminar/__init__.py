@@ -1,5 +1,12 @@
-"""keras_seminar: a deep-learning research seminar as a Keras 3 package."""
+"""keras_seminar: a deep-learning research seminar as a Keras 3 package.
+
+Importing the package registers its serializable objects (losses, layers, regularizers,
+constraints, schedules) under the package name "keras_seminar", so a saved `.keras` file
+reloads in a fresh process with `safe_mode=True` and no `custom_objects`.
+"""
 
 __version__ = "0.1.0"
+
+from keras_seminar import losses  # noqa: E402,F401  (registration)
 
 __all__ = ["__version__"]

@@ -1,0 +1,7 @@
+"""Callbacks: TensorBoard on every backend, atomic resume, NaN stop, and the seminar's monitors."""
+
+from keras_seminar.callbacks.backup import AtomicBackupAndRestore
+from keras_seminar.callbacks.nan_guard import NaNGuard
+from keras_seminar.callbacks.tensorboard import TensorBoard
+
+__all__ = ["AtomicBackupAndRestore", "NaNGuard", "TensorBoard"]

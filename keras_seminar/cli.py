@@ -1,0 +1,189 @@
+"""`keras-seminar`: train, evaluate, prepare data (and, as they land, tune and run experiments).
+
+A user's mistake (unknown name, bad number, missing or corrupted file) ends with one clear
+line on stderr and exit status 2, never a deep Keras traceback.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonneg_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 0.5], got {text!r}") from None
+    if not 0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 0.5], got {text!r}")
+    return value
+
+
+def _json_dict(text):
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r} ({e})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+
+DATASET_NAMES = ("mnist", "fashion_mnist")
+
+
+def add_train_arguments(p):
+    p.add_argument("--model", default="cnn", help="model name (see `keras-seminar models`)")
+    p.add_argument("--dataset", default="fashion_mnist", choices=DATASET_NAMES)
+    p.add_argument("--epochs", type=_positive_int, help="default: the model's recipe")
+    p.add_argument("--batch-size", type=_positive_int, help="default: the model's recipe")
+    p.add_argument("--lr", type=_positive_float, dest="learning_rate", help="peak learning rate")
+    p.add_argument("--seed", type=_nonneg_int, default=0)
+    p.add_argument("--validation-split", type=_fraction, default=0.1)
+    p.add_argument("--run-name", help="default: <model>_<dataset>_s<seed> (re-run to resume)")
+    p.add_argument("--runs-dir", default="runs", help="TensorBoard logs and backups")
+    p.add_argument("--models-dir", default="saved_models")
+    p.add_argument("--data-dir", help="prepared data (default $KERAS_SEMINAR_DATA or ~/.keras_seminar/data)")
+    p.add_argument("--no-resume", dest="resume", action="store_false", help="start over")
+    p.add_argument("--train-limit", type=_positive_int, help="use the first N training images")
+    p.add_argument("--test-limit", type=_positive_int, help="use the first N test images")
+    p.add_argument("--options", type=_json_dict, default={}, dest="model_options",
+                   help='builder options as JSON, e.g. \'{"kernel_regularizer": "l12"}\'')
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-seminar", description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                        help="Keras backend (default: $KERAS_BACKEND, else Keras's default)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train, evaluate and save a model")
+    add_train_arguments(p)
+
+    p = sub.add_parser("evaluate", help="test accuracy of a saved .keras model")
+    p.add_argument("path")
+    p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the one on the model card")
+    p.add_argument("--data-dir")
+    p.add_argument("--limit", type=_positive_int, help="use the first N test images")
+
+    p = sub.add_parser("data", help="import the offline data sets")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    q = data_sub.add_parser("prepare", help="import and verify MNIST / Fashion-MNIST")
+    q.add_argument("names", nargs="*", choices=[[], *DATASET_NAMES], default=[],
+                   help="default: both")
+    q.add_argument("--source", help="an explicit copy to import (one data set only)")
+    q.add_argument("--data-dir")
+    q.add_argument("--force", action="store_true")
+    q = data_sub.add_parser("info", help="where each data set is found")
+    q.add_argument("--data-dir")
+
+    sub.add_parser("models", help="list the models")
+    return parser
+
+
+def _cmd_train(args):
+    from keras_seminar.training import TrainConfig, train
+
+    fields = {k: v for k, v in vars(args).items()
+              if k in TrainConfig.__dataclass_fields__ and v is not None}
+    result = train(TrainConfig(**fields, verbose=0 if args.quiet else "auto"))
+    summary = {k: result[k] for k in ("run_name", "model", "dataset", "seed", "epochs", "test",
+                                      "train_seconds", "model_path", "sha256")}
+    print(json.dumps(summary, indent=2))
+    print(f"Test accuracy: {result['test']['accuracy']:.4f}  "
+          f"(TensorBoard: tensorboard --logdir {args.runs_dir})")
+
+
+def _cmd_evaluate(args):
+    from keras_seminar.training import evaluate_saved
+
+    print(json.dumps(evaluate_saved(args.path, args.dataset, args.data_dir, args.limit), indent=2))
+
+
+def _cmd_data(args):
+    from keras_seminar import datasets
+
+    if args.data_command == "prepare":
+        names = args.names or list(DATASET_NAMES)
+        if args.source and len(names) != 1:
+            raise ValueError("--source imports one data set: name it, e.g. `data prepare mnist --source F`.")
+        for name in names:
+            datasets.prepare(name, source=args.source, data_dir=args.data_dir, force=args.force)
+    else:
+        for name in DATASET_NAMES:
+            try:
+                _, where = datasets.load_arrays(name, data_dir=args.data_dir, download=False)
+                print(f"{name}: {where}")
+            except datasets.DataError as e:
+                print(f"{name}: not available offline\n{e}")
+
+
+def _cmd_models(args):
+    from keras_seminar import models
+
+    for name in models.available():
+        print(f"{name:14s} {models.describe(name)}")
+
+
+COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "data": _cmd_data,
+            "models": _cmd_models}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.backend:
+        os.environ["KERAS_BACKEND"] = args.backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from keras_seminar.datasets import DataError
+    from keras_seminar.saving import ModelFileError
+    from keras_seminar.training import TrainingDiverged
+
+    try:
+        COMMANDS[args.command](args)
+    except TrainingDiverged as e:
+        print(f"keras-seminar: stopped: {e}", file=sys.stderr)
+        return 3
+    except (ValueError, DataError, ModelFileError, FileNotFoundError) as e:
+        print(f"keras-seminar: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("keras-seminar: interrupted. Run the same command again to resume.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Pieces every model builder shares: the head, option checks, regularizer look-up."""
+
+import keras
+
+
+def get_regularizer(identifier):
+    """Keras and keras_seminar regularizers by name, object, dict or None."""
+    try:
+        from keras_seminar import regularizers
+    except ImportError:  # the regularizers module arrives with the layers issue
+        return keras.regularizers.get(identifier)
+    return regularizers.get(identifier)
+
+
+def get_constraint(identifier):
+    if identifier in ("nonneg", "non_neg"):
+        return keras.constraints.NonNeg()
+    return keras.constraints.get(identifier)
+
+
+def check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"Expected {name} in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def check_positive_ints(name, values):
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"Expected {name} to be positive integers. Received: {name}={values!r}")
+    return values
+
+
+def classifier_head(x, num_classes, classifier_activation, output_constraint=None,
+                    kernel_regularizer=None, name="predictions"):
+    """Dense(num_classes) + activation in float32 (safe under mixed precision)."""
+    x = keras.layers.Dense(num_classes, kernel_regularizer=kernel_regularizer,
+                           kernel_constraint=output_constraint, name=f"{name}_dense")(x)
+    return keras.layers.Activation(classifier_activation or "linear", dtype="float32", name=name)(x)
+
+
+def augmentation(x, augment, name="augment"):
+    """Training-time augmentation layers (identity at inference), from a recipe's dict.
+
+    Args:
+        augment: None, or a dict with `translate` (fraction of height/width, e.g. 0.1) and
+            `flip` (True for random horizontal flips; right for Fashion-MNIST, wrong for digits).
+    """
+    if not augment:
+        return x
+    unknown = set(augment) - {"translate", "flip"}
+    if unknown:
+        raise ValueError(f"Unknown augment keys {sorted(unknown)}. Expected 'translate', 'flip'.")
+    translate = augment.get("translate", 0.0)
+    if translate:
+        check_rate("augment['translate']", translate)
+        x = keras.layers.RandomTranslation(translate, translate, fill_mode="constant",
+                                           name=f"{name}_translate")(x)
+    if augment.get("flip"):
+        x = keras.layers.RandomFlip("horizontal", name=f"{name}_flip")(x)
+    return x

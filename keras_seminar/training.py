@@ -1,0 +1,219 @@
+"""The one fit / evaluate / save path that the CLI, scripts, experiments and tuning share.
+
+Example:
+    >>> from keras_seminar.training import TrainConfig, train
+    >>> result = train(TrainConfig(model="cnn", dataset="fashion_mnist", epochs=1))
+    >>> result["test"]["accuracy"]
+"""
+
+import dataclasses
+import inspect
+import json
+import os
+import re
+import shutil
+import time
+
+import keras
+import numpy as np
+
+from keras_seminar import datasets, models, saving
+from keras_seminar.callbacks import AtomicBackupAndRestore, NaNGuard, TensorBoard
+from keras_seminar.losses import SparseCategoricalCrossentropy
+
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or inf; nothing was saved."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything one training run needs. `None` means "the model's recipe decides".
+
+    Attributes:
+        model: a name from `keras_seminar.models.available()`.
+        dataset: "mnist" or "fashion_mnist".
+        epochs, batch_size, learning_rate: override the model's recipe.
+        seed: seeds weights, dropout, augmentation and the validation split.
+        validation_split: fraction of the training set held out for validation.
+        run_name: names `runs/<run_name>/` and `saved_models/<run_name>.keras`; the default
+            `<model>_<dataset>_s<seed>` makes re-running the same command resume it.
+        resume: continue from `runs/<run_name>/backup` when present (False starts over).
+        train_limit, test_limit: use only the first N examples (smoke runs, tests).
+        model_options: extra keyword arguments for the model builder.
+        callbacks: extra Keras callbacks.
+    """
+
+    model: str = "cnn"
+    dataset: str = "fashion_mnist"
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    seed: int = 0
+    validation_split: float = 0.1
+    run_name: str | None = None
+    runs_dir: str = "runs"
+    models_dir: str = "saved_models"
+    data_dir: str | None = None
+    resume: bool = True
+    train_limit: int | None = None
+    test_limit: int | None = None
+    model_options: dict = dataclasses.field(default_factory=dict)
+    callbacks: list = dataclasses.field(default_factory=list)
+    verbose: int | str = "auto"
+
+    def __post_init__(self):
+        models.registry._entry(self.model)  # raises on unknown names
+        if self.dataset not in datasets.DATASETS:
+            raise ValueError(f"Unknown dataset {self.dataset!r}. Expected one of {sorted(datasets.DATASETS)}.")
+        for field in ("epochs", "batch_size", "train_limit", "test_limit"):
+            value = getattr(self, field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"Expected {field} to be a positive integer. Received: {field}={value!r}")
+        lr = self.learning_rate
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float))
+                               or not np.isfinite(lr) or lr <= 0):
+            raise ValueError(f"Expected learning_rate > 0. Received: learning_rate={lr!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"Expected seed to be a non-negative integer. Received: seed={self.seed!r}")
+        if self.run_name is None:
+            self.run_name = f"{self.model}_{self.dataset}_s{self.seed}"
+        if not _RUN_NAME.match(self.run_name):
+            raise ValueError(f"Expected run_name of letters, digits, '_', '.', '-'. Received: run_name={self.run_name!r}")
+        if not isinstance(self.model_options, dict):
+            raise ValueError(f"Expected model_options to be a dict. Received: {self.model_options!r}")
+
+    @property
+    def recipe(self):
+        recipe = models.get_recipe(self.model)
+        overrides = {k: getattr(self, k) for k in ("epochs", "batch_size", "learning_rate")
+                     if getattr(self, k) is not None}
+        return dataclasses.replace(recipe, **overrides)
+
+
+def images_to_inputs(x):
+    """uint8 images (N, 28, 28) -> float32 in [0, 1] with a channel axis (N, 28, 28, 1)."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.dtype == np.uint8:
+        return x.astype("float32") / 255.0
+    return x.astype("float32")
+
+
+def make_optimizer(recipe, steps_per_epoch):
+    """The optimizer and learning-rate schedule a recipe asks for."""
+    total = max(1, recipe.epochs * steps_per_epoch)
+    lr = recipe.learning_rate
+    if recipe.schedule == "constant":
+        schedule = lr
+    elif recipe.schedule == "cosine":
+        schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total)
+    elif recipe.schedule == "onecycle":
+        warmup = int(total * recipe.warmup)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            lr / 10.0, decay_steps=max(1, total - warmup), warmup_target=lr, warmup_steps=warmup)
+    else:
+        raise ValueError(f"Unknown schedule {recipe.schedule!r}. Expected constant, cosine, onecycle.")
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(schedule)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
+                                    weight_decay=recipe.weight_decay or None)
+    raise ValueError(f"Unknown optimizer {recipe.optimizer!r}. Expected adam, adamw, sgd.")
+
+
+def compile_model(model, recipe, steps_per_epoch):
+    loss = SparseCategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss,
+                  metrics=["accuracy"])
+    return model
+
+
+def build_for(config, data):
+    """The model of `config`, built for `data`'s shapes with the recipe's augmentation."""
+    builder = models.registry._entry(config.model)[0]
+    options = dict(config.model_options)
+    if config.recipe.augment and "augment" in inspect.signature(builder).parameters:
+        options.setdefault("augment", config.recipe.augment)
+    return models.build_model(config.model, input_shape=data.input_shape + (1,),
+                              num_classes=data.num_classes, **options)
+
+
+def train(config=None, **overrides):
+    """Trains, evaluates on the test set and saves one model; returns the results as a dict.
+
+    Writes `runs/<run_name>/` (TensorBoard logs, resumable backup, metrics.json) and
+    `saved_models/<run_name>.keras` with its model card.
+    """
+    config = dataclasses.replace(config, **overrides) if config else TrainConfig(**overrides)
+    recipe = config.recipe
+    keras.utils.set_random_seed(config.seed)
+    data = datasets.load(config.dataset, config.validation_split, config.seed, config.data_dir)
+    x_train, y_train = images_to_inputs(data.x_train[:config.train_limit]), data.y_train[:config.train_limit]
+    x_val, y_val = images_to_inputs(data.x_val), data.y_val
+    x_test, y_test = images_to_inputs(data.x_test[:config.test_limit]), data.y_test[:config.test_limit]
+    steps = -(-len(x_train) // recipe.batch_size)
+    run_dir = os.path.join(config.runs_dir, config.run_name)
+    backup_dir = os.path.join(run_dir, "backup")
+    if not config.resume and os.path.isdir(backup_dir):
+        shutil.rmtree(backup_dir)
+
+    model = compile_model(build_for(config, data), recipe, steps)
+    guard = NaNGuard()
+    callbacks = [guard, AtomicBackupAndRestore(backup_dir), TensorBoard(run_dir), *config.callbacks]
+    start = time.perf_counter()
+    try:
+        history = model.fit(x_train, y_train, batch_size=recipe.batch_size, epochs=recipe.epochs,
+                            validation_data=(x_val, y_val) if len(x_val) else None,
+                            callbacks=callbacks, verbose=config.verbose)
+    except ValueError as e:
+        if "weights" in str(e) or "shape" in str(e):
+            raise ValueError(f"{backup_dir} holds a backup of a different model ({e}). Use another "
+                             "--run-name, or --no-resume to start over.") from e
+        raise
+    train_seconds = time.perf_counter() - start
+    if guard.diverged_at is not None:
+        epoch, batch, loss = guard.diverged_at
+        raise TrainingDiverged(
+            f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was saved. "
+            f"Lower the learning rate (now {recipe.learning_rate}) or the regularizer strength.")
+    test = model.evaluate(x_test, y_test, batch_size=512, verbose=0, return_dict=True)
+    test = {k: float(v) for k, v in test.items()}
+    result = {
+        "run_name": config.run_name, "model": config.model, "dataset": config.dataset,
+        "seed": config.seed, "epochs": recipe.epochs, "recipe": dataclasses.asdict(recipe),
+        "model_options": config.model_options, "data_source": data.source,
+        "train_examples": len(x_train), "test_examples": len(x_test),
+        "test": test, "train_seconds": round(train_seconds, 2),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "environment": saving.environment(),
+    }
+    model_path = os.path.join(config.models_dir, f"{config.run_name}.keras")
+    card = saving.save_model(model, model_path, card={
+        "architecture": models.describe(config.model), **{k: v for k, v in result.items()
+                                                          if k != "history"}})
+    result["model_path"], result["sha256"] = model_path, card["sha256"]
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512):
+    """Test-set metrics of a saved model; the data set defaults to the one on its card."""
+    model = saving.load_model(path)
+    card = saving.read_card(path) or {}
+    dataset = dataset or card.get("dataset")
+    if dataset is None:
+        raise ValueError(f"{path} has no card naming its dataset; pass --dataset.")
+    data = datasets.load(dataset, validation_split=0.0, data_dir=data_dir)
+    x, y = images_to_inputs(data.x_test[:limit]), data.y_test[:limit]
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    accuracy = float(np.mean(np.argmax(probs, -1) == y))
+    return {"model": path, "dataset": dataset, "examples": len(y), "accuracy": accuracy,
+            "card_accuracy": card.get("test", {}).get("accuracy")}
