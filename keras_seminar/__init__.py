@@ -5,7 +5,13 @@ constraints, schedules) under the package name "keras_seminar", so a saved `.ker
 reloads in a fresh process with `safe_mode=True` and no `custom_objects`.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# TensorFlow's C++ start-up chatter (oneDNN, CPU-feature notices) drowns the progress bar; a
+# user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_seminar import losses  # noqa: E402,F401  (registration)
 

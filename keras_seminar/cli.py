@@ -6,7 +6,6 @@ line on stderr and exit status 2, never a deep Keras traceback.
 
 import argparse
 import json
-import os
 import sys
 
 
@@ -85,9 +84,10 @@ def add_train_arguments(p):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="keras-seminar", description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
-                        help="Keras backend (default: $KERAS_BACKEND, else Keras's default)")
+    parser = argparse.ArgumentParser(
+        prog="keras-seminar", description=__doc__.splitlines()[0],
+        epilog="The Keras backend comes from $KERAS_BACKEND (tensorflow, jax, torch), e.g. "
+               "`KERAS_BACKEND=jax keras-seminar train`.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train, evaluate and save a model")
@@ -164,9 +164,6 @@ COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "data": _cmd_data,
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.backend:
-        os.environ["KERAS_BACKEND"] = args.backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_seminar.datasets import DataError
     from keras_seminar.saving import ModelFileError
     from keras_seminar.training import TrainingDiverged

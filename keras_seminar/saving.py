@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import sys
+import zipfile
 
 import keras
 
@@ -32,19 +33,26 @@ def environment():
 
 
 def save_model(model, path, card=None):
-    """Saves `model` to `path` (.keras) atomically, and its card with the file's sha256."""
+    """Saves `model` to `path` (.keras) and its card, so that a kill at any instant is safe.
+
+    Order: the model goes to a temporary file; the card (new sha256, plus the sha256 of the
+    file being replaced) is written atomically; then the model file is renamed into place.
+    A kill before the rename leaves the old file, which the card still accepts as
+    `previous_sha256`; after it, file and card agree.
+    """
     if not str(path).endswith(".keras"):
         raise ValueError(f"Expected a path ending in .keras. Received: path={path!r}")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{os.path.basename(path)}.partial.keras")
     model.save(tmp)
-    os.replace(tmp, path)
     card = dict(card or {})
-    card.update({"file": os.path.basename(path), "sha256": file_sha256(path),
+    card.update({"file": os.path.basename(path), "sha256": file_sha256(tmp),
+                 "previous_sha256": file_sha256(path) if os.path.exists(path) else None,
                  "parameters": int(model.count_params())})
     card.setdefault("environment", environment())
     atomic_write_bytes(card_path(path), lambda f: f.write(json.dumps(card, indent=2).encode()))
+    os.replace(tmp, path)
     return card
 
 
@@ -81,10 +89,12 @@ def load_model(path, verify="auto", compile=True):
         raise ModelFileError(f"{path} has no model card {card_path(path)} to verify it against.")
     if card is not None:
         digest = file_sha256(path)
-        if digest != card.get("sha256"):
+        if digest not in (card.get("sha256"), card.get("previous_sha256")):
             raise ModelFileError(
                 f"{path} has sha256 {digest}, but its card says {card.get('sha256')}. The file is "
                 "corrupted or was changed; re-download or re-train it.")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a .keras zip archive: it is corrupted or truncated.")
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except ValueError as e:
