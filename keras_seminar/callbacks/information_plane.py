@@ -11,7 +11,11 @@ import keras
 import numpy as np
 
 from keras_seminar.callbacks import plots
-from keras_seminar.callbacks.sparsity import activation_model, layer_activations
+from keras_seminar.callbacks.sparsity import (
+    activation_model,
+    hidden_activation_layers,
+    layer_activations,
+)
 from keras_seminar.callbacks.tensorboard import RunWriter, check_int
 
 ESTIMATORS = ("binning", "kde")
@@ -97,7 +101,8 @@ class InformationPlane(keras.callbacks.Callback):
     depends on the nonlinearity and on the estimator).
 
     Args:
-        layers: names (or layer objects) of the layers T to measure.
+        layers: names (or layer objects) of the layers T to measure; None: every hidden layer
+            with a nonlinear activation.
         x, y: the fixed sample (labels or one-hot).
         bins: bins of the binning estimator.
         estimator: "binning" or "kde".
@@ -114,8 +119,8 @@ class InformationPlane(keras.callbacks.Callback):
     def __init__(self, layers, x, y, bins=30, estimator="binning", noise_variance=1e-3,
                  every_n_epochs=1, log_dir=None, verbose=0):
         super().__init__()
-        if isinstance(layers, str) or not layers:
-            raise ValueError(f"Expected a non-empty list of layers. Received: layers={layers!r}")
+        if layers is not None and (isinstance(layers, str) or not layers):
+            raise ValueError(f"Expected a non-empty list of layers or None. Received: layers={layers!r}")
         if len(x) == 0 or len(x) != len(y):
             raise ValueError(f"Expected a non-empty sample with len(x) == len(y). Received: "
                              f"len(x)={len(x)}, len(y)={len(y)}")
@@ -123,7 +128,7 @@ class InformationPlane(keras.callbacks.Callback):
             raise ValueError(f"Expected estimator in {ESTIMATORS}. Received: estimator={estimator!r}")
         if not noise_variance > 0:
             raise ValueError(f"Expected noise_variance > 0. Received: noise_variance={noise_variance!r}")
-        self.layers, self.x, self.y = list(layers), x, y
+        self.layers, self.x, self.y = None if layers is None else list(layers), x, y
         self.bins = check_int("bins", bins, 2)
         self.estimator = estimator
         self.noise_variance = float(noise_variance)
@@ -133,7 +138,10 @@ class InformationPlane(keras.callbacks.Callback):
         self.history = {}
 
     def on_train_begin(self, logs=None):
-        self._extractor, self.layer_names = activation_model(self.model, self.layers)
+        layers = hidden_activation_layers(self.model) if self.layers is None else self.layers
+        if not layers:
+            raise ValueError(f"Model {self.model.name!r} has no hidden nonlinear layer; pass layers=.")
+        self._extractor, self.layer_names = activation_model(self.model, layers)
         self.history = {"epochs": [], "I_XT": [], "I_TY": []}
         self._writer = RunWriter(self.log_dir) if self.log_dir else None
 

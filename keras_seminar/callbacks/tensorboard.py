@@ -114,7 +114,7 @@ class TensorBoard(keras.callbacks.Callback):
         histogram_freq: log weight histograms (and gradient histograms, given `probe_data`)
             every N epochs; 0 = never.
         write_images: log the first layer's filters as an image grid every `histogram_freq`
-            epochs (at the end of training when `histogram_freq=0`).
+            epochs (every epoch when `histogram_freq=0`).
         probe_data: a fixed small batch `(x, y)` on which gradient histograms are computed.
         hparams: a dict of hyperparameters: written as text at the start and, with the final
             metrics, as an HParams session at the end.
@@ -182,8 +182,8 @@ class TensorBoard(keras.callbacks.Callback):
             self.log_weight_histograms(epoch)
             if self.probe_data is not None:
                 self.log_gradient_histograms(epoch)
-            if self.write_images:
-                self.log_filters(epoch)
+        if self.write_images and epoch % max(self.histogram_freq, 1) == 0:
+            self.log_filters(epoch)
         self.run_writer.flush()
 
     def log_weight_histograms(self, step):
@@ -212,7 +212,7 @@ class TensorBoard(keras.callbacks.Callback):
             return
 
     def log_images(self, tag, images, step, normalize=False):
-        """Logs a batch of images, e.g. adversarial examples.
+        """Logs a batch of images, e.g. adversarial examples, as one mosaic under `tag`.
 
         Args:
             tag: the image tag, e.g. "adversarial/fgsm_eps0.1".
@@ -231,8 +231,6 @@ class TensorBoard(keras.callbacks.Callback):
         self.writer("train").flush()
 
     def on_train_end(self, logs=None):
-        if self.write_images and not self.histogram_freq:
-            self.log_filters(self._last_epoch)
         if self.hparams:
             self.log_hparams(self._last_logs)
         self.close()

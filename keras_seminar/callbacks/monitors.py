@@ -1,0 +1,65 @@
+"""`make_monitors`: the monitoring callbacks the CLI's `--monitors` flag asks for, by name."""
+
+from keras_seminar.callbacks.gradient_norms import GradientNormMonitor
+from keras_seminar.callbacks.information_plane import InformationPlane
+from keras_seminar.callbacks.sparsity import SparsityMonitor
+from keras_seminar.callbacks.tensorboard import TensorBoard
+
+MONITORS = ("gradients", "sparsity", "infoplane", "histograms", "filters")
+
+
+def make_monitors(names, log_dir, probe_x, probe_y, **options):
+    """Monitoring callbacks for `names`, all writing into the run folder `log_dir`.
+
+    Args:
+        names: a subset of MONITORS, as a list or a comma-separated string ("gradients,sparsity").
+        log_dir: the run folder (the same one the main TensorBoard callback writes).
+        probe_x, probe_y: a fixed sample (e.g. 512 validation examples) the monitors measure on.
+        **options: `every_n_steps` (gradients, default 100), `gradient_batch` (examples of the
+            probe used for gradients, default 128), `eps` (sparsity, default 1e-3),
+            `infoplane_layers` (default: hidden nonlinear layers), `bins` (30), `estimator`
+            ("binning"), `every_n_epochs` (sparsity and information plane, 1),
+            `histogram_freq` (histograms and filters, 1), `verbose` (0).
+
+    Returns:
+        A list of callbacks; "histograms" and "filters" share one `TensorBoard` that writes no
+        scalars, so it can sit beside the main TensorBoard callback on the same folder.
+
+    Example:
+        >>> callbacks = make_monitors("gradients,infoplane", "runs/cnn_s0", x_val[:512], y_val[:512])
+    """
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    names = list(names)
+    unknown = sorted(set(names) - set(MONITORS))
+    if unknown:
+        raise ValueError(f"Unknown monitors {unknown}. Expected names from {MONITORS}. Received: names={names!r}")
+    allowed = {"every_n_steps", "gradient_batch", "eps", "infoplane_layers", "bins", "estimator",
+               "every_n_epochs", "histogram_freq", "verbose"}
+    if set(options) - allowed:
+        raise ValueError(f"Unknown options {sorted(set(options) - allowed)}. Expected some of {sorted(allowed)}.")
+    if len(probe_x) == 0 or len(probe_x) != len(probe_y):
+        raise ValueError(f"Expected a non-empty probe with len(probe_x) == len(probe_y). Received: "
+                         f"len(probe_x)={len(probe_x)}, len(probe_y)={len(probe_y)}")
+    verbose = options.get("verbose", 0)
+    every_n_epochs = options.get("every_n_epochs", 1)
+    n = options.get("gradient_batch", 128)
+    callbacks = []
+    if "gradients" in names:
+        callbacks.append(GradientNormMonitor(probe_x[:n], probe_y[:n], options.get("every_n_steps", 100),
+                                             log_dir=log_dir, verbose=verbose))
+    if "sparsity" in names:
+        callbacks.append(SparsityMonitor(probe_x, eps=options.get("eps", 1e-3), every_n_epochs=every_n_epochs,
+                                         log_dir=log_dir, verbose=verbose))
+    if "infoplane" in names:
+        callbacks.append(InformationPlane(options.get("infoplane_layers"), probe_x, probe_y,
+                                          bins=options.get("bins", 30),
+                                          estimator=options.get("estimator", "binning"),
+                                          every_n_epochs=every_n_epochs, log_dir=log_dir, verbose=verbose))
+    if "histograms" in names or "filters" in names:
+        histograms = "histograms" in names
+        callbacks.append(TensorBoard(
+            log_dir, histogram_freq=options.get("histogram_freq", 1) if histograms else 0,
+            write_images="filters" in names, probe_data=(probe_x[:n], probe_y[:n]) if histograms else None,
+            write_text=False, write_scalars=False))
+    return callbacks
