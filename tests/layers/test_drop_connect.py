@@ -1,14 +1,14 @@
 import keras
 import numpy as np
 import pytest
-from _layer_checks import (
+
+from keras_seminar.layers import DropConnectDense
+from tests.layers._layer_checks import (
     config_roundtrip,
     mixed_precision_output,
     save_load_roundtrip,
     train_one_epoch,
 )
-
-from keras_seminar.layers import DropConnectDense
 
 
 def _dense_ref(layer, x):

@@ -1,17 +1,17 @@
 import keras
 import numpy as np
 import pytest
-from _layer_checks import (
+
+from keras_seminar import regularizers
+from keras_seminar.constraints import NonNegMaxNorm
+from keras_seminar.layers import Maxout, MaxoutChannels
+from tests.layers._layer_checks import (
     config_roundtrip,
     load_in_fresh_process,
     mixed_precision_output,
     save_load_roundtrip,
     train_one_epoch,
 )
-
-from keras_seminar import regularizers
-from keras_seminar.constraints import NonNegMaxNorm
-from keras_seminar.layers import Maxout, MaxoutChannels
 
 
 def _np_maxout(x, kernel, bias, units, k):

@@ -1,9 +1,9 @@
 import keras
 import numpy as np
 import pytest
-from _layer_checks import mixed_precision_output, save_load_roundtrip, train_one_epoch
 
 from keras_seminar.layers import apply_basic_block, apply_bottleneck_block, apply_wide_block
+from tests.layers._layer_checks import mixed_precision_output, save_load_roundtrip, train_one_epoch
 
 
 def _names(model):

@@ -1,15 +1,15 @@
 import keras
 import numpy as np
 import pytest
-from _grad import value_and_grad
-from _layer_checks import (
+
+from keras_seminar.layers import StochasticRounding
+from tests._grad import value_and_grad
+from tests.layers._layer_checks import (
     config_roundtrip,
     mixed_precision_output,
     save_load_roundtrip,
     train_one_epoch,
 )
-
-from keras_seminar.layers import StochasticRounding
 
 
 def test_inference_rounds_to_nearest_and_clips(rng):
