@@ -111,7 +111,24 @@ def build_parser():
     q.add_argument("--data-dir")
 
     sub.add_parser("models", help="list the models")
+    for plugin in _plugins():
+        try:
+            add_command = plugin.load()
+        except ImportError as e:  # e.g. a source checkout without tuning/ installed
+            print(f"keras-seminar: the '{plugin.name}' command is unavailable ({e})", file=sys.stderr)
+            continue
+        add_command(sub)
     return parser
+
+
+def _plugins():
+    """Subcommands that live on top of the package (`tune` in tuning/, `experiment` in
+    experiments/), found through the `keras_seminar.commands` entry-point group so that the
+    package itself never imports them. Each entry point is `add_command(subparsers)`, which
+    adds a subparser and sets `func=<callable(args)>` on it with `set_defaults`."""
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group="keras_seminar.commands"), key=lambda e: e.name)
 
 
 def _cmd_train(args):
@@ -169,7 +186,7 @@ def main(argv=None):
     from keras_seminar.training import TrainingDiverged
 
     try:
-        COMMANDS[args.command](args)
+        (getattr(args, "func", None) or COMMANDS[args.command])(args)
     except TrainingDiverged as e:
         print(f"keras-seminar: stopped: {e}", file=sys.stderr)
         return 3
