@@ -1,0 +1,292 @@
+"""Adversarial examples: FGSM and L-infinity PGD, robustness curves, adversarial training.
+
+Every attack is backend-agnostic: the loss is written with `keras.ops` and its input gradient
+comes from `keras_seminar.backend.value_and_input_grad`. Attacks work on NumPy copies, batch by
+batch, and never modify the caller's arrays.
+
+Example:
+    >>> from keras_seminar import adversarial
+    >>> x_adv = adversarial.fgsm(model, x_test, y_test, eps=0.1)
+    >>> adversarial.robustness_curve(model, x_test, y_test, [0, 0.05, 0.1], attack="pgd")
+    {'attack': 'pgd', 'eps': [0.0, 0.05, 0.1], 'accuracy': [0.97, 0.41, 0.02]}
+
+Papers: Goodfellow, Shlens, Szegedy, "Explaining and harnessing adversarial examples", ICLR 2015
+(FGSM, adversarial training); Madry et al., "Towards deep learning models resistant to
+adversarial attacks", ICLR 2018 (PGD with a random start).
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_seminar import backend
+
+ATTACKS = ("fgsm", "pgd")
+
+
+def _check_number(name, value, low=0.0, strict=False):
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value < low or (strict and value == low):
+        relation = ">" if strict else ">="
+        raise ValueError(f"Expected {name} to be a finite number {relation} {low}. Received: {name}={value!r}")
+    return float(value)
+
+
+def _check_int(name, value, low=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+def _check_clip(clip):
+    if clip is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in clip)
+    except (TypeError, ValueError):
+        raise ValueError(f"Expected clip to be a pair (min, max) or None. Received: clip={clip!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"Expected clip min < max, both finite. Received: clip={clip!r}")
+    return lo, hi
+
+
+def _check_data(x, y):
+    x = np.array(x, dtype="float32", copy=True)  # a private copy: the caller's array is never touched
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot labels
+        y = np.argmax(y, axis=-1)
+    y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"Expected x of shape (N, ...) and integer labels y of shape (N,). "
+                         f"Received: x.shape={x.shape}, y.shape={y.shape}")
+    if len(y) and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0):
+        raise ValueError(f"Expected non-negative integer class labels y. Received: dtype={y.dtype}, "
+                         f"min={y.min()}")
+    return x, y.astype("int32")
+
+
+def _logit_model(model):
+    """`model` without its final softmax, or None when it has none to strip.
+
+    Differentiating the cross-entropy through a saturated softmax (p_y == 1.0 in float32) gives
+    zero gradients and a falsely "robust" model (gradient masking); the pre-softmax scores give
+    the same loss, computed stably.
+    """
+    last = model.layers[-1] if getattr(model, "layers", None) else None
+    if not isinstance(last, keras.layers.Activation) or getattr(last.activation, "__name__", "") != "softmax":
+        return None
+    try:
+        return keras.Model(model.inputs, last.input, name=f"{model.name}_logits")
+    except (AttributeError, ValueError, TypeError):  # subclassed models have no graph to cut
+        return None
+
+
+def _loss(model, from_logits):
+    """`loss(x, y, sign)`: sign * sum of the cross-entropies, differentiable in x."""
+    scores, logits = (model, True) if from_logits else (_logit_model(model), True)
+    if scores is None:
+        scores, logits = model, False
+
+    def loss(x, y, sign):
+        out = ops.cast(scores(x, training=False), "float32")
+        # No upper clip of p: clipping p_y at 1 - eps would zero the gradient of confident outputs.
+        log_p = ops.log_softmax(out, axis=-1) if logits else ops.log(ops.maximum(out, 1e-30))
+        picked = ops.take_along_axis(log_p, ops.expand_dims(y, -1), axis=-1)
+        return sign * -ops.sum(picked)
+
+    return loss
+
+
+def _project(x_adv, x, eps, clip):
+    x_adv = ops.clip(x_adv, x - eps, x + eps)
+    return ops.clip(x_adv, clip[0], clip[1]) if clip else x_adv
+
+
+def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, from_logits,
+            batch_size, seed):
+    eps = _check_number("eps", eps)
+    steps = _check_int("steps", steps)
+    step_size = eps if step_size is None else _check_number("step_size", step_size, strict=True)
+    clip = _check_clip(clip)
+    batch_size = _check_int("batch_size", batch_size)
+    x, y = _check_data(x, y)
+    if eps == 0:
+        return x
+    loss = _loss(model, from_logits)
+    sign = -1.0 if targeted else 1.0  # targeted: descend the target class's cross-entropy
+    rng = np.random.default_rng(seed)
+    out = np.empty_like(x)
+    for start in range(0, len(x), batch_size):
+        xb = ops.convert_to_tensor(x[start:start + batch_size])
+        yb = ops.convert_to_tensor(y[start:start + batch_size])
+        x_adv = xb
+        if random_start:
+            noise = rng.uniform(-eps, eps, size=tuple(xb.shape)).astype("float32")
+            x_adv = _project(xb + noise, xb, eps, clip)
+        for _ in range(steps):
+            _, grad = backend.value_and_input_grad(lambda t, yb=yb: loss(t, yb, sign), x_adv)
+            x_adv = _project(x_adv + step_size * ops.sign(grad), xb, eps, clip)
+        out[start:start + batch_size] = ops.convert_to_numpy(x_adv)
+    return out
+
+
+def fgsm(model, x, y, eps, targeted=False, clip=(0.0, 1.0), from_logits=False, batch_size=256):
+    """Fast gradient sign method: `clip(x + eps * sign(grad_x J(x, y)))`.
+
+    Args:
+        model: a Keras classifier returning class probabilities (or logits with `from_logits`).
+        x: inputs, (N, ...) floats; not modified.
+        y: true labels (N,) (or one-hot); for `targeted=True`, the target labels.
+        eps: L-infinity size of the perturbation, >= 0.
+        targeted: step *down* the cross-entropy of `y` (towards class `y`) instead of up.
+        clip: (min, max) valid input range, or None for no clipping.
+        from_logits: whether `model` outputs logits.
+        batch_size: examples per gradient computation.
+
+    Returns:
+        A new float32 array like `x`.
+
+    Paper: Goodfellow, Shlens, Szegedy, ICLR 2015.
+    """
+    return _attack(model, x, y, eps, 1, None, False, targeted, clip, from_logits, batch_size, None)
+
+
+def pgd(model, x, y, eps, steps=10, step_size=None, random_start=True, targeted=False,
+        clip=(0.0, 1.0), from_logits=False, batch_size=256, seed=0):
+    """L-infinity projected gradient descent: iterated FGSM steps, projected on the eps-ball.
+
+    Args:
+        model, x, y, eps, targeted, clip, from_logits, batch_size: as in `fgsm`.
+        steps: number of gradient steps, >= 1.
+        step_size: size of each step; default `2.5 * eps / steps` (Madry et al.).
+        random_start: start from a uniform random point of the eps-ball.
+        seed: seed of the random start.
+
+    Returns:
+        A new float32 array like `x`.
+
+    Paper: Madry, Makelov, Schmidt, Tsipras, Vladu, ICLR 2018.
+    """
+    steps = _check_int("steps", steps)
+    if step_size is None:
+        step_size = 2.5 * _check_number("eps", eps) / steps or None
+    return _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, from_logits,
+                   batch_size, seed)
+
+
+def predict_labels(model, x, batch_size=256):
+    """Arg-max class of `model` on `x`, computed in batches (inference mode)."""
+    batch_size = _check_int("batch_size", batch_size)
+    labels = [np.argmax(ops.convert_to_numpy(model(ops.convert_to_tensor(x[i:i + batch_size]),
+                                                   training=False)), axis=-1)
+              for i in range(0, len(x), batch_size)]
+    return np.concatenate(labels) if labels else np.zeros((0,), "int64")
+
+
+def robustness_curve(model, x, y, eps_list, attack="fgsm", batch_size=256, **attack_options):
+    """Accuracy under attack for each eps of `eps_list`.
+
+    Args:
+        model, x, y: classifier and labelled data, as in `fgsm`.
+        eps_list: perturbation sizes; eps = 0 gives the clean accuracy.
+        attack: "fgsm" or "pgd".
+        batch_size: examples per gradient computation.
+        **attack_options: passed to the attack (e.g. `steps`, `clip`, `from_logits`).
+
+    Returns:
+        `{"attack": attack, "eps": [...], "accuracy": [...]}`.
+    """
+    if attack not in ATTACKS:
+        raise ValueError(f"Expected attack in {ATTACKS}. Received: attack={attack!r}")
+    eps_list = [_check_number("eps", e) for e in np.atleast_1d(eps_list).tolist()]
+    if not eps_list:
+        raise ValueError("Expected a non-empty eps_list. Received: eps_list=[]")
+    x, y = _check_data(x, y)
+    fn = fgsm if attack == "fgsm" else pgd
+    accuracy = []
+    for eps in eps_list:
+        x_adv = fn(model, x, y, eps, batch_size=batch_size, **attack_options)
+        accuracy.append(float(np.mean(predict_labels(model, x_adv, batch_size) == y)))
+    return {"attack": attack, "eps": eps_list, "accuracy": accuracy}
+
+
+class AdversarialTraining(keras.callbacks.Callback):
+    """Adversarial training (Goodfellow et al. 2015) as a callback plus the data it feeds.
+
+    `fit` on `training.dataset` with this callback: at the start of each epoch the callback
+    crafts adversarial versions of the training set against the *current* model, and each
+    batch of `dataset` mixes clean examples with a fraction `ratio` of adversarial ones.
+
+    Why per epoch and not per batch: the exact per-batch version needs the input gradient
+    inside `train_step`, which is written differently on every backend; and a data generator
+    cannot call the model mid-epoch on JAX, whose trainer keeps the weights off the model
+    (purged) until the epoch ends. At an epoch boundary every backend has synced the weights,
+    so this runs everywhere through `keras_seminar.backend`. The price is that examples are
+    up to one epoch stale; use shorter epochs (`steps_per_epoch`) for fresher ones.
+
+    Args:
+        x, y: the training data (not modified).
+        eps: attack size.
+        attack: "fgsm" or "pgd".
+        ratio: fraction of each batch replaced by its adversarial version, in [0, 1].
+        batch_size: examples per training batch (and per attack batch).
+        seed: seeds the shuffling and the PGD random start.
+        **attack_options: passed to the attack (e.g. `steps`, `clip`, `from_logits`).
+
+    Example:
+        >>> adv = AdversarialTraining(x_train, y_train, eps=0.1)
+        >>> model.fit(adv.dataset, epochs=5, callbacks=[adv])
+    """
+
+    def __init__(self, x, y, eps, attack="fgsm", ratio=0.5, batch_size=128, seed=0, **attack_options):
+        super().__init__()
+        if attack not in ATTACKS:
+            raise ValueError(f"Expected attack in {ATTACKS}. Received: attack={attack!r}")
+        ratio = _check_number("ratio", ratio)
+        if ratio > 1:
+            raise ValueError(f"Expected ratio in [0, 1]. Received: ratio={ratio!r}")
+        self.x, self.y = _check_data(x, y)
+        self.eps = _check_number("eps", eps)
+        self.attack, self.ratio, self.seed = attack, ratio, seed
+        self.batch_size = _check_int("batch_size", batch_size)
+        self.attack_options = attack_options
+        self.dataset = _MixedBatches(self)
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # `self.model` syncs the JAX state onto the model first.
+        fn = fgsm if self.attack == "fgsm" else pgd
+        options = dict(self.attack_options)
+        if self.attack == "pgd":
+            options.setdefault("seed", self.seed + self._epoch)
+        self.dataset.x_adv = fn(self.model, self.x, self.y, self.eps, batch_size=self.batch_size, **options)
+        self.dataset.reshuffle(self.seed + self._epoch)
+        self._epoch += 1
+
+
+class _MixedBatches(keras.utils.PyDataset):
+    """Batches of `owner.x` where a fraction `owner.ratio` comes from `x_adv` (clean until set)."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self.owner, self.x_adv = owner, owner.x
+        self.reshuffle(owner.seed)
+
+    def reshuffle(self, seed):
+        rng = np.random.default_rng(seed)
+        self.order = rng.permutation(len(self.owner.x))
+        self.adversarial = rng.random(len(self.owner.x)) < self.owner.ratio
+
+    def __len__(self):
+        return math.ceil(len(self.owner.x) / self.owner.batch_size)
+
+    def __getitem__(self, index):
+        b = self.owner.batch_size
+        idx = self.order[index * b:(index + 1) * b]
+        adv = self.adversarial[idx].reshape((-1,) + (1,) * (self.owner.x.ndim - 1))
+        return np.where(adv, self.x_adv[idx], self.owner.x[idx]), self.owner.y[idx]
