@@ -6,6 +6,8 @@ backend module imported lazily so importing keras_seminar never pulls in a frame
 the active backend does not use.
 """
 
+import os
+
 import keras
 
 SUPPORTED = ("tensorflow", "jax", "torch")
@@ -76,3 +78,63 @@ def value_and_variable_grads(loss_fn, variables):
     grads = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
     return value.detach(), [g if g is not None else torch.zeros_like(v.value) for g, v in
                             zip(grads, variables)]
+
+
+def use_virtual_cpu_devices(count):
+    """Splits the host CPU into `count` devices, to test data parallelism without GPUs.
+
+    Must run before the backend has created any device (JAX reads `XLA_FLAGS` once, at
+    start-up; TensorFlow fixes logical devices at the first op).
+    """
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"Expected count to be a positive integer. Received: count={count!r}")
+    backend = name()
+    if backend == "jax":
+        import jax
+
+        found = len(jax.devices("cpu"))
+        if found != count:
+            raise RuntimeError(
+                f"JAX already started with {found} CPU device(s); set "
+                f"XLA_FLAGS=--xla_force_host_platform_device_count={count} before Python starts.")
+        return
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+        return
+    raise ValueError(f"Virtual CPU devices are not supported on the {backend} backend.")
+
+
+def data_parallel_scope(num_devices=None):
+    """Returns `(scope, replicas)`: build, compile and fit inside `scope` to train data-parallel.
+
+    Uses the engines Keras already has: `keras.distribution.DataParallel` on JAX and
+    `tf.distribute.MirroredStrategy` on TensorFlow; GPUs when present, else CPU devices.
+    """
+    if num_devices is not None and (not isinstance(num_devices, int) or num_devices < 1):
+        raise ValueError(f"Expected num_devices >= 1. Received: num_devices={num_devices!r}")
+    backend = name()
+    if backend == "jax":
+        devices = keras.distribution.list_devices()[:num_devices]
+        distribution = keras.distribution.DataParallel(devices=devices)
+        return distribution.scope(), len(devices)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        strategy = tf.distribute.MirroredStrategy([d.name for d in devices][:num_devices])
+        return strategy.scope(), strategy.num_replicas_in_sync
+    raise ValueError(f"--distribute is not supported on the {backend} backend (use jax or tensorflow).")
+
+
+def enable_compilation_cache(directory):
+    """Keeps compiled XLA programs on disk between runs (JAX); a no-op elsewhere."""
+    if name() == "jax":
+        import jax
+
+        os.makedirs(directory, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", directory)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)

@@ -80,6 +80,11 @@ def add_train_arguments(p):
     p.add_argument("--test-limit", type=_positive_int, help="use the first N test images")
     p.add_argument("--options", type=_json_dict, default={}, dest="model_options",
                    help='builder options as JSON, e.g. \'{"kernel_regularizer": "l12"}\'')
+    p.add_argument("--distribute", action="store_true",
+                   help="data-parallel on every GPU (or CPU device): JAX DataParallel / TF MirroredStrategy")
+    p.add_argument("--steps-per-execution", type=_positive_int, default=1,
+                   help="train steps per compiled call (faster on GPUs)")
+    p.add_argument("--compile-cache", help="JAX persistent compilation cache folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -6,6 +6,7 @@ Example:
     >>> result["test"]["accuracy"]
 """
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -17,7 +18,7 @@ import time
 import keras
 import numpy as np
 
-from keras_seminar import datasets, models, saving
+from keras_seminar import backend, datasets, models, saving
 from keras_seminar.callbacks import AtomicBackupAndRestore, NaNGuard, TensorBoard
 from keras_seminar.losses import SparseCategoricalCrossentropy
 
@@ -44,6 +45,10 @@ class TrainConfig:
         train_limit, test_limit: use only the first N examples (smoke runs, tests).
         model_options: extra keyword arguments for the model builder.
         callbacks: extra Keras callbacks.
+        distribute: train data-parallel on every device (`keras.distribution.DataParallel` on
+            JAX, `tf.distribute.MirroredStrategy` on TensorFlow); batch_size is the global batch.
+        steps_per_execution: train steps fused into one compiled call (fewer host round trips).
+        compile_cache: folder for JAX's persistent compilation cache (second runs skip compiling).
     """
 
     model: str = "cnn"
@@ -62,13 +67,16 @@ class TrainConfig:
     test_limit: int | None = None
     model_options: dict = dataclasses.field(default_factory=dict)
     callbacks: list = dataclasses.field(default_factory=list)
+    distribute: bool = False
+    steps_per_execution: int = 1
+    compile_cache: str | None = None
     verbose: int | str = "auto"
 
     def __post_init__(self):
         models.registry._entry(self.model)  # raises on unknown names
         if self.dataset not in datasets.DATASETS:
             raise ValueError(f"Unknown dataset {self.dataset!r}. Expected one of {sorted(datasets.DATASETS)}.")
-        for field in ("epochs", "batch_size", "train_limit", "test_limit"):
+        for field in ("epochs", "batch_size", "train_limit", "test_limit", "steps_per_execution"):
             value = getattr(self, field)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"Expected {field} to be a positive integer. Received: {field}={value!r}")
@@ -127,10 +135,10 @@ def make_optimizer(recipe, steps_per_epoch):
     raise ValueError(f"Unknown optimizer {recipe.optimizer!r}. Expected adam, adamw, sgd.")
 
 
-def compile_model(model, recipe, steps_per_epoch):
+def compile_model(model, recipe, steps_per_epoch, steps_per_execution=1):
     loss = SparseCategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
     model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss,
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
     return model
 
 
@@ -142,6 +150,21 @@ def build_for(config, data):
         options.setdefault("augment", config.recipe.augment)
     return models.build_model(config.model, input_shape=data.input_shape + (1,),
                               num_classes=data.num_classes, **options)
+
+
+def test_metrics(model, x, y, replicas=1, batch_size=512):
+    """Accuracy and cross-entropy on the whole test set.
+
+    The inputs are padded to a multiple of `replicas` (data-parallel batches must split evenly)
+    and the padding is dropped from the predictions, so no test example is lost.
+    """
+    pad = (-len(x)) % replicas
+    x_padded = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)]) if pad else x
+    probs = np.asarray(model.predict(x_padded, batch_size=batch_size, verbose=0),
+                       dtype=np.float64)[: len(x)]
+    p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+    return {"accuracy": float(np.mean(np.argmax(probs, -1) == y)),
+            "loss": float(-np.mean(np.log(p_true)))}
 
 
 def train(config=None, **overrides):
@@ -163,33 +186,46 @@ def train(config=None, **overrides):
     if not config.resume and os.path.isdir(backup_dir):
         shutil.rmtree(backup_dir)
 
-    model = compile_model(build_for(config, data), recipe, steps)
+    if config.compile_cache:
+        backend.enable_compilation_cache(config.compile_cache)
+    scope, replicas = backend.data_parallel_scope() if config.distribute else (
+        contextlib.nullcontext(), 1)
+    if recipe.batch_size % replicas:
+        raise ValueError(f"Expected batch_size divisible by the {replicas} devices. "
+                         f"Received: batch_size={recipe.batch_size}")
+    if replicas > 1:  # every batch, the last one too, must split evenly over the devices
+        x_train, y_train = x_train[:len(x_train) - len(x_train) % replicas], y_train[:len(y_train) - len(y_train) % replicas]
+        x_val, y_val = x_val[:len(x_val) - len(x_val) % replicas], y_val[:len(y_val) - len(y_val) % replicas]
     guard = NaNGuard()
     callbacks = [guard, AtomicBackupAndRestore(backup_dir), TensorBoard(run_dir), *config.callbacks]
-    start = time.perf_counter()
-    try:
-        history = model.fit(x_train, y_train, batch_size=recipe.batch_size, epochs=recipe.epochs,
-                            validation_data=(x_val, y_val) if len(x_val) else None,
-                            callbacks=callbacks, verbose=config.verbose)
-    except ValueError as e:
-        if "weights" in str(e) or "shape" in str(e):
-            raise ValueError(f"{backup_dir} holds a backup of a different model ({e}). Use another "
-                             "--run-name, or --no-resume to start over.") from e
-        raise
-    train_seconds = time.perf_counter() - start
-    if guard.diverged_at is not None:
-        epoch, batch, loss = guard.diverged_at
-        raise TrainingDiverged(
-            f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was saved. "
-            f"Lower the learning rate (now {recipe.learning_rate}) or the regularizer strength.")
-    test = model.evaluate(x_test, y_test, batch_size=512, verbose=0, return_dict=True)
+    with scope:
+        model = compile_model(build_for(config, data), recipe, steps, config.steps_per_execution)
+        start = time.perf_counter()
+        try:
+            history = model.fit(x_train, y_train, batch_size=recipe.batch_size,
+                                epochs=recipe.epochs,
+                                validation_data=(x_val, y_val) if len(x_val) else None,
+                                callbacks=callbacks, verbose=config.verbose)
+        except ValueError as e:
+            if "weights" in str(e) or "shape" in str(e):
+                raise ValueError(f"{backup_dir} holds a backup of a different model ({e}). Use "
+                                 "another --run-name, or --no-resume to start over.") from e
+            raise
+        train_seconds = time.perf_counter() - start
+        if guard.diverged_at is not None:
+            epoch, batch, loss = guard.diverged_at
+            raise TrainingDiverged(
+                f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
+                f"saved. Lower the learning rate (now {recipe.learning_rate}) or the regularizer "
+                "strength.")
+        test = test_metrics(model, x_test, y_test, replicas)
     test = {k: float(v) for k, v in test.items()}
     result = {
         "run_name": config.run_name, "model": config.model, "dataset": config.dataset,
         "seed": config.seed, "epochs": recipe.epochs, "recipe": dataclasses.asdict(recipe),
         "model_options": config.model_options, "data_source": data.source,
         "train_examples": len(x_train), "test_examples": len(x_test),
-        "test": test, "train_seconds": round(train_seconds, 2),
+        "test": test, "train_seconds": round(train_seconds, 2), "replicas": replicas,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "environment": saving.environment(),
     }
@@ -213,7 +249,6 @@ def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512
         raise ValueError(f"{path} has no card naming its dataset; pass --dataset.")
     data = datasets.load(dataset, validation_split=0.0, data_dir=data_dir)
     x, y = images_to_inputs(data.x_test[:limit]), data.y_test[:limit]
-    probs = model.predict(x, batch_size=batch_size, verbose=0)
-    accuracy = float(np.mean(np.argmax(probs, -1) == y))
+    accuracy = test_metrics(model, x, y, batch_size=batch_size)["accuracy"]
     return {"model": path, "dataset": dataset, "examples": len(y), "accuracy": accuracy,
             "card_accuracy": card.get("test", {}).get("accuracy")}

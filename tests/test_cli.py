@@ -9,7 +9,6 @@ import pytest
 
 from tests._subprocess import run_cli
 
-
 SMOKE = ["train", "--model", "cnn", "--dataset", "fashion_mnist", "--epochs", "1",
          "--train-limit", "512", "--test-limit", "256", "--validation-split", "0.01",
          "--runs-dir", "runs", "--models-dir", "models", "--quiet"]

@@ -206,6 +206,6 @@ def prepare(name, source=None, data_dir=None, force=False, verbose=True):
             return target
     raise DataError(
         f"Could not import {name}. Tried:\n  - " + "\n  - ".join(errors) + "\n"
-        f"To fix: pass --source PATH pointing at a copy, or let `keras-seminar train` "
-        f"download it through keras.datasets when online."
+        "To fix: pass --source PATH pointing at a copy, or let `keras-seminar train` "
+        "download it through keras.datasets when online."
     )

@@ -1,0 +1,98 @@
+"""Synthetic "Conway's Reverse Game of Life" data (Kaggle, 2020): predict a board from its future.
+
+Boards are 25 x 25 on a torus (the edges wrap). As in the Kaggle competition each example is
+made by (1) filling a board at a density drawn uniformly from [1%, 99%], (2) evolving it 5
+warm-up steps, which gives `start`, (3) evolving `start` by `delta` in 1..5 steps, which gives
+`stop`; games whose `stop` board is empty are drawn again. The task is to recover `start`
+from `(stop, delta)`; Kaggle scored it by the mean absolute error over cells.
+
+Example:
+    >>> from keras_seminar.datasets import game_of_life
+    >>> start, stop, delta = game_of_life.generate(1000, seed=0)
+    >>> start.shape, start.dtype, delta[:3]
+    ((1000, 25, 25), dtype('uint8'), array([5, 3, 1]))
+
+Reference: https://www.kaggle.com/competitions/conways-reverse-game-of-life-2020
+"""
+
+import numpy as np
+
+NAME = "game_of_life"
+SIZE = 25
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+def step(boards, steps=1):
+    """Evolves boards `steps` generations of Conway's rules (B3/S23) on a torus.
+
+    Args:
+        boards: 0/1 array (H, W) or (N, H, W).
+        steps: generations, >= 0.
+
+    Returns:
+        A new uint8 array of the same shape.
+    """
+    steps = _check_int("steps", steps, 0)
+    boards = np.asarray(boards)
+    if boards.ndim not in (2, 3) or not np.isin(boards, (0, 1)).all():
+        raise ValueError(f"Expected 0/1 boards of shape (H, W) or (N, H, W). "
+                         f"Received: shape={boards.shape}, values={np.unique(boards)[:5]}")
+    b = boards.astype(np.uint8)
+    axes = (-2, -1)
+    for _ in range(steps):
+        neighbours = sum(np.roll(b, (dy, dx), axis=axes)
+                         for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+        b = ((neighbours == 3) | ((b == 1) & (neighbours == 2))).astype(np.uint8)
+    return b
+
+
+def generate(n, size=SIZE, delta=None, warmup=5, density=(0.01, 0.99), seed=0, max_tries=20):
+    """Draws `n` Reverse-Game-of-Life examples, vectorised over the whole batch.
+
+    Args:
+        n: number of examples, >= 1.
+        size: board side (Kaggle: 25).
+        delta: steps from start to stop: None draws uniformly from 1..5 per example, an int
+            fixes it.
+        warmup: steps from the random board to `start` (Kaggle: 5).
+        density: (low, high) range of the initial fill probability, inside [0, 1].
+        seed: seed of NumPy's generator; the same seed gives the same data.
+        max_tries: rounds of redrawing games whose stop board is empty.
+
+    Returns:
+        `(start, stop, delta)`: uint8 arrays (n, size, size) twice, and int64 (n,).
+    """
+    n = _check_int("n", n, 1)
+    size = _check_int("size", size, 3)
+    warmup = _check_int("warmup", warmup, 0)
+    if delta is not None:
+        delta = _check_int("delta", delta, 1)
+    try:
+        low, high = (float(d) for d in density)
+    except (TypeError, ValueError):
+        raise ValueError(f"Expected density to be a pair (low, high). Received: density={density!r}") from None
+    if not 0 <= low <= high <= 1:
+        raise ValueError(f"Expected 0 <= low <= high <= 1. Received: density={density!r}")
+    rng = np.random.default_rng(seed)
+    start = np.zeros((n, size, size), np.uint8)
+    stop = np.zeros_like(start)
+    deltas = np.full(n, delta or 0, np.int64)
+    todo = np.arange(n)
+    for _ in range(_check_int("max_tries", max_tries, 1)):
+        m = len(todo)
+        p = rng.uniform(low, high, size=(m, 1, 1))
+        s = step((rng.random((m, size, size)) < p).astype(np.uint8), warmup)
+        d = rng.integers(1, 6, size=m) if delta is None else np.full(m, delta)
+        e = s.copy()
+        for k in range(1, d.max() + 1):  # evolve all, freeze each board once it has had its delta
+            e = np.where((d >= k)[:, None, None], step(e), e)
+        start[todo], stop[todo], deltas[todo] = s, e, d
+        todo = todo[~e.reshape(m, -1).any(axis=1)]
+        if not len(todo):
+            break
+    return start, stop, deltas
