@@ -13,6 +13,13 @@ __version__ = "0.1.0"
 # user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_seminar import losses  # noqa: E402,F401  (registration)
+# Importing these registers every serializable object under "keras_seminar".
+from keras_seminar import (  # noqa: E402,F401
+    constraints,
+    layers,
+    losses,
+    regularizers,
+    schedules,
+)
 
 __all__ = ["__version__"]
