@@ -36,10 +36,10 @@ def activation_model(model, layers):
 
 
 def layer_activations(extractor, x):
-    """The extractor's outputs on `x` (inference mode) as float64 NumPy arrays."""
+    """The extractor's outputs on `x` (inference mode) as NumPy arrays."""
     outputs = extractor(keras.ops.convert_to_tensor(x), training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return [np.asarray(keras.ops.convert_to_numpy(o), dtype=np.float64) for o in outputs]
+    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in outputs]
 
 
 def weight_sparsity(kernel, eps):
