@@ -49,6 +49,10 @@ def _fraction(text):
     return value
 
 
+def _names(text):
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 def _json_dict(text):
     try:
         value = json.loads(text)
@@ -80,6 +84,8 @@ def add_train_arguments(p):
     p.add_argument("--test-limit", type=_positive_int, help="use the first N test images")
     p.add_argument("--options", type=_json_dict, default={}, dest="model_options",
                    help='builder options as JSON, e.g. \'{"kernel_regularizer": "l12"}\'')
+    p.add_argument("--monitors", type=_names, default=(),
+                   help="comma-separated: gradients,sparsity,infoplane,histograms,filters")
     p.add_argument("--distribute", action="store_true",
                    help="data-parallel on every GPU (or CPU device): JAX DataParallel / TF MirroredStrategy")
     p.add_argument("--steps-per-execution", type=_positive_int, default=1,

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from keras_seminar import backend, datasets, models, saving
-from keras_seminar.callbacks import AtomicBackupAndRestore, NaNGuard, TensorBoard
+from keras_seminar.callbacks import AtomicBackupAndRestore, NaNGuard, TensorBoard, make_monitors
 from keras_seminar.losses import SparseCategoricalCrossentropy
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -45,6 +45,9 @@ class TrainConfig:
         train_limit, test_limit: use only the first N examples (smoke runs, tests).
         model_options: extra keyword arguments for the model builder.
         callbacks: extra Keras callbacks.
+        monitors: names from `keras_seminar.callbacks.monitors.MONITORS` ("gradients",
+            "sparsity", "infoplane", "histograms", "filters"), measured on a fixed probe of 512
+            validation images and written beside the TensorBoard logs.
         distribute: train data-parallel on every device (`keras.distribution.DataParallel` on
             JAX, `tf.distribute.MirroredStrategy` on TensorFlow); batch_size is the global batch.
         steps_per_execution: train steps fused into one compiled call (fewer host round trips).
@@ -67,6 +70,7 @@ class TrainConfig:
     test_limit: int | None = None
     model_options: dict = dataclasses.field(default_factory=dict)
     callbacks: list = dataclasses.field(default_factory=list)
+    monitors: tuple = ()
     distribute: bool = False
     steps_per_execution: int = 1
     compile_cache: str | None = None
@@ -198,6 +202,9 @@ def train(config=None, **overrides):
         x_val, y_val = x_val[:len(x_val) - len(x_val) % replicas], y_val[:len(y_val) - len(y_val) % replicas]
     guard = NaNGuard()
     callbacks = [guard, AtomicBackupAndRestore(backup_dir), TensorBoard(run_dir), *config.callbacks]
+    if config.monitors:
+        probe_x, probe_y = (x_val, y_val) if len(x_val) else (x_train, y_train)
+        callbacks += make_monitors(config.monitors, run_dir, probe_x[:512], probe_y[:512])
     with scope:
         model = compile_model(build_for(config, data), recipe, steps, config.steps_per_execution)
         start = time.perf_counter()
