@@ -52,6 +52,7 @@ class TrainConfig:
             JAX, `tf.distribute.MirroredStrategy` on TensorFlow); batch_size is the global batch.
         steps_per_execution: train steps fused into one compiled call (fewer host round trips).
         compile_cache: folder for JAX's persistent compilation cache (second runs skip compiling).
+        slim: save the model without optimizer state (for shipping; about 1/3 of the size).
     """
 
     model: str = "cnn"
@@ -74,6 +75,7 @@ class TrainConfig:
     distribute: bool = False
     steps_per_execution: int = 1
     compile_cache: str | None = None
+    slim: bool = False
     verbose: int | str = "auto"
 
     def __post_init__(self):
@@ -239,7 +241,8 @@ def train(config=None, **overrides):
     model_path = os.path.join(config.models_dir, f"{config.run_name}.keras")
     card = saving.save_model(model, model_path, card={
         "architecture": models.describe(config.model), **{k: v for k, v in result.items()
-                                                          if k != "history"}})
+                                                          if k != "history"}},
+                             include_optimizer=not config.slim)
     result["model_path"], result["sha256"] = model_path, card["sha256"]
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:
