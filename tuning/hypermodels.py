@@ -243,11 +243,16 @@ class ZooHyperModel(keras_tuner.HyperModel):
             if hp_name in ("regularizer_strength", "q"):
                 continue
             values[hp_name] = self._declare(hp, hp_name)
-        kind = values.get("regularizer", "none")
-        if kind != "none":
-            values["regularizer_strength"] = self._declare(hp, "regularizer_strength")
-        if kind == "lq":
-            values["q"] = self._declare(hp, "q")
+        # Conditional: KerasTuner only samples (and records) them while the parent is active.
+        kinds = ([self.fixed["regularizer"]] if "regularizer" in self.fixed
+                 else list(self.domains.get("regularizer", ("choice", ()))[1]))
+        kinds = [k for k in kinds if k != "none"]
+        if kinds:
+            values["regularizer_strength"] = self._declare(
+                hp, "regularizer_strength", parent_name="regularizer", parent_values=kinds)
+        if "lq" in kinds:
+            values["q"] = self._declare(hp, "q", parent_name="regularizer", parent_values=["lq"])
+        values = {k: v for k, v in values.items() if v is not None}
         return values
 
     def builder_options(self, values):

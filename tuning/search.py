@@ -24,6 +24,7 @@ import json
 import math
 import os
 import time
+import warnings
 
 import keras
 import keras_tuner
@@ -194,7 +195,8 @@ def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_tria
                          hypermodel.epochs, seed)
     cls = ZooHyperbandTuner if tuner == "hyperband" else ZooTuner
     keras_tuner_ = cls(oracle, hypermodel, seed=seed, directory=directory,
-                       project_name=project_name, overwrite=overwrite)
+                       project_name=project_name, overwrite=overwrite,
+                       tuner_id="chief" if workers else None)
     start = time.perf_counter()
     fit_kwargs = {"epochs": hypermodel.epochs, "validation_data": (x_val, y_val),
                   "callbacks": [DivergenceGuard()], "verbose": verbose}
@@ -245,7 +247,11 @@ def export(tuner, model_name, dataset, seconds, verbose=1):
         result["best"] = {"trial_id": trial.trial_id, "score": trial.score,
                           "hyperparameters": trial.hyperparameters.values}
         model_path = os.path.join(out, "best_model.keras")
-        card = saving.save_model(tuner.load_model(trial), model_path, card={
+        with warnings.catch_warnings():  # the checkpoint's optimizer slots are not needed here
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = tuner.load_model(trial)
+        model.optimizer.build(model.trainable_variables)  # so that the .keras file reloads cleanly
+        card = saving.save_model(model, model_path, card={
             "architecture": model_name, "dataset": dataset, "tuning": result["best"]})
         result.update(model_path=model_path, sha256=card["sha256"])
     write_text(os.path.join(out, "best_hyperparameters.json"), json.dumps(result, indent=2))

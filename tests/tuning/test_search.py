@@ -1,0 +1,126 @@
+"""search(): outputs, HParams sessions, NaN trials, and resuming after a real SIGKILL."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras_tuner
+import pytest
+
+from keras_seminar import saving
+from tuning.hparams import read_sessions
+from tuning.search import make_oracle, search
+
+SMALL = {"dataset": "fashion_mnist", "epochs": 1, "train_limit": 512, "val_limit": 256,
+         "verbose": 0}
+
+
+def _trials(project_dir):
+    with open(os.path.join(project_dir, "trials.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def two_trials(tmp_path_factory, fashion):
+    directory = tmp_path_factory.mktemp("search")
+    result = search("cnn", tuner="bayesian", max_trials=2, seed=1, directory=str(directory),
+                    fixed={"width": 0.5, "depth": 1}, **SMALL)
+    return result
+
+
+def test_outputs(two_trials):
+    result = two_trials
+    out = result["project_dir"]
+    assert result["trials"] == 2 and result["statuses"]["COMPLETED"] == 2
+    with open(os.path.join(out, "best_hyperparameters.json")) as f:
+        best = json.load(f)["best"]
+    rows = _trials(out)
+    assert [r["trial_id"] for r in rows] == ["0", "1"]
+    assert {"trial_id", "status", "score", "learning_rate", "batch_size", "dropout"} <= set(rows[0])
+    assert best["score"] == max(float(r["score"]) for r in rows)
+    assert best["hyperparameters"]["width"] == 0.5
+    model = saving.load_model(result["model_path"])  # verified against its card's sha256
+    assert model.get_layer("conv1").filters == 16
+
+
+def test_hparams_dashboard(two_trials):
+    sessions = read_sessions(os.path.join(two_trials["project_dir"], "tensorboard"))
+    assert sorted(sessions) == ["0", "1"]
+    for trial_id, session in sessions.items():
+        assert session["status"] == "STATUS_SUCCESS"
+        assert {"learning_rate", "batch_size", "dropout", "regularizer"} <= set(session["hparams"])
+        assert {"val_accuracy", "score"} <= set(session["scalars"])
+    row = {r["trial_id"]: r for r in _trials(two_trials["project_dir"])}["1"]
+    assert sessions["1"]["hparams"]["learning_rate"] == pytest.approx(float(row["learning_rate"]))
+
+
+def test_diverged_trial_is_failed_not_best(tmp_path, fashion):
+    # Two configurations only: no penalty, or an L2 penalty so large that the loss is inf.
+    result = search("softmax", tuner="random", max_trials=2, directory=str(tmp_path),
+                    fixed={"learning_rate": 1e-3, "batch_size": 64, "nonneg": False,
+                           "regularizer_strength": 1e38},
+                    space={"regularizer": ["none", "l2"]}, **SMALL)
+    rows = {r["regularizer"]: r for r in _trials(result["project_dir"])}
+    assert rows["l2"]["status"] == "FAILED" and rows["none"]["status"] == "COMPLETED"
+    assert result["best"]["trial_id"] == rows["none"]["trial_id"]
+    sessions = read_sessions(os.path.join(result["project_dir"], "tensorboard"))
+    assert sessions[rows["l2"]["trial_id"]]["status"] == "STATUS_FAILURE"
+
+
+def test_non_finite_score_never_becomes_best(tmp_path):
+    oracle = make_oracle("bayesian", keras_tuner.Objective("val_loss", "min"), 3, 1, 0)
+    oracle._set_project_dir(str(tmp_path), "p")
+    oracle.hyperparameters.Float("x", 0, 1)
+    scores = {}
+    for value in (float("inf"), 0.5):
+        trial = oracle.create_trial("tuner0")
+        oracle.update_trial(trial.trial_id, {"val_loss": value})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+        scores[trial.trial_id] = oracle.get_trial(trial.trial_id).status
+    assert list(scores.values()) == ["FAILED", "COMPLETED"]
+    assert oracle.get_best_trials(1)[0].score == 0.5
+
+
+def _completed(project_dir):
+    done = {}
+    for name in os.listdir(project_dir) if os.path.isdir(project_dir) else ():
+        path = os.path.join(project_dir, name, "trial.json")
+        if name.startswith("trial_") and os.path.exists(path):
+            with open(path) as f:
+                state = json.load(f)
+            if state["status"] == "COMPLETED":
+                done[state["trial_id"]] = (state["score"], state["hyperparameters"]["values"])
+    return done
+
+
+def test_resume_after_sigkill(tmp_path):
+    args = [sys.executable, "-m", "keras_seminar", "tune", "--model", "softmax", "--tuner", "random",
+            "--max-trials", "6", "--epochs", "2", "--train-limit", "512", "--val-limit", "256",
+            "--directory", str(tmp_path), "--project-name", "p", "--quiet"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    project_dir = str(tmp_path / "p")
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not _completed(project_dir) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the search ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    before = _completed(project_dir)
+    assert 1 <= len(before) < 6
+    resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Reloading Tuner" in resumed.stdout
+    after = _completed(project_dir)
+    assert len(after) == 6  # every trial once: none lost, none run twice
+    for trial_id, (score, values) in before.items():
+        assert after[trial_id] == (score, values)  # not re-run
+    assert json.loads(resumed.stdout[resumed.stdout.index("{"):].split("\nTensorBoard")[0])["trials"] == 6
