@@ -8,8 +8,9 @@ from keras_seminar.models import _common
 from keras_seminar.models.registry import Recipe, register
 
 # The paper's MNIST MLP (2 x 240 units x 5 pieces, 20% input / 50% hidden dropout), trained
-# with Adam + one-cycle instead of SGD + momentum for 900 epochs. Permutation-invariant, so
+# with Adam + one-cycle instead of a long SGD + momentum schedule. Permutation-invariant, so
 # no augmentation. ~1.2M parameters: ~10 s/epoch on a 2-core CPU (TF), 30 epochs in ~5 min.
+# The paper reports 99.06%; 98.9% in 30 epochs is the target, full runs pending.
 RECIPE = Recipe(epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
                 schedule="onecycle", label_smoothing=0.0, augment=None)
 
