@@ -100,7 +100,8 @@ class GuardedOracle:
                    json.dumps(trial.get_state()))
 
 
-def make_oracle(kind, objective, max_trials, epochs, seed):
+def make_oracle(kind, objective, max_trials, epochs, seed, num_initial_points=None):
+    """A KerasTuner oracle of `kind` with `GuardedOracle`'s guards."""
     if kind not in ORACLES:
         raise ValueError(f"Unknown tuner {kind!r}. Expected one of {sorted(ORACLES)}.")
     cls = type(f"Guarded{ORACLES[kind].__name__}", (GuardedOracle, ORACLES[kind]), {})
@@ -109,6 +110,8 @@ def make_oracle(kind, objective, max_trials, epochs, seed):
         oracle = cls(max_epochs=epochs, factor=3, **common)
         oracle.max_trials = max_trials  # the base Oracle stops at max_trials for Hyperband too
         return oracle
+    if kind == "bayesian":  # random trials before the Gaussian process (default 3 x dimensions)
+        common["num_initial_points"] = num_initial_points
     return cls(max_trials=max_trials, **common)
 
 
@@ -153,7 +156,7 @@ def _check_positive(name, value, allow_none=False):
 def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_trials=10, epochs=None,
            seed=0, directory="tuning_runs", project_name=None, train_limit=None, val_limit=None,
            validation_split=0.1, data_dir=None, fixed=None, space=None, objective="val_accuracy",
-           workers=0, overwrite=False, verbose=1):
+           workers=0, num_initial_points=None, overwrite=False, verbose=1):
     """Runs (or resumes) a search; returns a summary dict (also written as JSON and CSV).
 
     Args:
@@ -165,6 +168,7 @@ def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_tria
         directory, project_name: where the search lives; the same pair resumes it.
         train_limit, val_limit: use the first N training / validation images.
         fixed, space: passed to `ZooHyperModel`.
+        num_initial_points: random trials before the Bayesian model takes over.
         objective: a metric of `fit`'s logs, maximized if it names an accuracy.
         workers: 0 runs here; N > 0 runs a chief here and N workers on this machine (loopback).
             With `KERASTUNER_*` set (see `tuning.distributed`) this process is that chief/worker.
@@ -192,7 +196,7 @@ def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_tria
                                epochs=epochs, train_size=len(x))
     direction = "max" if "acc" in objective else "min"
     oracle = make_oracle(tuner, keras_tuner.Objective(objective, direction), max_trials,
-                         hypermodel.epochs, seed)
+                         hypermodel.epochs, seed, num_initial_points)
     cls = ZooHyperbandTuner if tuner == "hyperband" else ZooTuner
     keras_tuner_ = cls(oracle, hypermodel, seed=seed, directory=directory,
                        project_name=project_name, overwrite=overwrite,
@@ -210,7 +214,8 @@ def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_tria
                   "directory": os.path.abspath(directory), "project_name": project_name,
                   "train_limit": train_limit, "val_limit": val_limit,
                   "validation_split": validation_split, "data_dir": data_dir, "fixed": fixed,
-                  "space": space, "objective": objective, "verbose": 2 if verbose else 0}
+                  "space": space, "objective": objective, "num_initial_points": num_initial_points,
+                  "verbose": 2 if verbose else 0}
         report = distributed.run_chief(keras_tuner_, config, workers, verbose=verbose)
     else:
         keras_tuner_.search(x, y, **fit_kwargs)
