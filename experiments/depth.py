@@ -19,11 +19,11 @@ class Config:
     dataset: str = "fashion_mnist"
     params: int = 100_000                # parameter budget of every MLP (ReLU, Adam 1e-3)
     depths: tuple = (1, 2, 3, 4)
-    train_limit: int = 20000
+    train_limit: int = 5000
     test_limit: int = 5000
-    epochs: int = 5
+    epochs: int = 3
     seeds: int = 2
-    scale: str = "~100k-parameter MLPs on 20k Fashion-MNIST images, 5 epochs; 5000 test images"
+    scale: str = "~100k-parameter MLPs on 5k Fashion-MNIST images, 3 epochs; 5000 test images"
 
 
 CONFIG = Config()

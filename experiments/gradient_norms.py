@@ -24,11 +24,11 @@ class Config:
     optimizer: str = "sgd"               # SGD + momentum 0.9, as in the book's experiment
     learning_rate: float = 0.01
     batch_size: int = 64
-    train_limit: int = 20000
-    epochs: int = 8
+    train_limit: int = 10000
+    epochs: int = 6
     every_n_steps: int = 25              # gradient norm on a fixed 256-image probe batch
     seeds: int = 1
-    scale: str = "CNN 16/32/128 on 20k Fashion-MNIST images, 8 epochs of SGD (momentum 0.9)"
+    scale: str = "CNN 16/32/128 on 10k Fashion-MNIST images, 6 epochs of SGD (momentum 0.9, lr 0.01)"
 
 
 CONFIG = Config()

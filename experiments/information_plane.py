@@ -23,11 +23,11 @@ class Config:
     bins: int = 30                       # binning estimator, per-layer range
     sample: int = 2000                   # fixed test sample the informations are estimated on
     train_limit: int = 5000
-    epochs: int = 40
+    epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 1e-3
     seeds: int = 1
-    scale: str = "MLP 784-32-16-8-10 on 5k MNIST images, 40 epochs; MI on 2000 test images, 30 bins"
+    scale: str = "MLP 784-32-16-8-10 on 5k MNIST images, 30 epochs; MI on 2000 test images, 30 bins"
 
 
 CONFIG = Config()

@@ -21,14 +21,14 @@ class Config:
     archs: tuple = ("mlp", "cnn")        # mlp: 784-256-10 ReLU; cnn: conv5x5 16/32 + dense 128
     # free; all kernels >= 0 ("nonneg"); only the hidden->output kernel >= 0.
     variants: tuple = ("free", "nonneg_all", "nonneg_output")
-    train_limit: int = 10000             # random training slice per run
-    test_limit: int = 1000               # attacked test images
+    train_limit: int = 5000             # random training slice per run
+    test_limit: int = 500               # attacked test images
     epochs: int = 3
     eps: float = 0.1                     # headline attack size (L-inf, pixels in [0, 1])
     eps_list: tuple = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2)
     pgd_steps: int = 10
     seeds: int = 2
-    scale: str = "10k-image random training slices, 3 epochs (Adam 1e-3), 1000 attacked test images"
+    scale: str = "5k-image random training slices, 3 epochs (Adam 1e-3), 500 attacked test images"
 
 
 CONFIG = Config()

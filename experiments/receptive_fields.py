@@ -23,14 +23,14 @@ class Config:
     l12: float = 3e-4
     units: int = 64                      # hidden units shown, one 28x28 field each
     threshold: float = 1e-2
-    train_limit: int = 20000
-    epochs: int = 5
+    train_limit: int = 5000
+    epochs: int = 3
     seeds: int = 1
-    scale: str = "MLP 784-64-10 and CNN conv1 16x5x5 on 20k Fashion-MNIST images, 5 epochs"
+    scale: str = "MLP 784-64-10 and CNN conv1 16x5x5 on 5k Fashion-MNIST images, 3 epochs"
 
 
 CONFIG = Config()
-SMOKE = Config(variants=("free", "l12"), units=16, train_limit=256, epochs=1, scale="smoke: 256 images, 1 epoch")
+SMOKE = Config(variants=("l12",), units=16, train_limit=256, epochs=1, scale="smoke: 256 images, 1 epoch")
 
 
 def _options(variant, config):

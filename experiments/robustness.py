@@ -24,11 +24,11 @@ class Config:
     adv_eps: float = 0.1
     eps_list: tuple = (0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25)
     pgd_steps: int = 10
-    train_limit: int = 10000
-    test_limit: int = 1000
-    epochs: int = 4
+    train_limit: int = 5000
+    test_limit: int = 500
+    epochs: int = 3
     seeds: int = 2
-    scale: str = "MLP 784-256-10 on 10k MNIST images, 4 epochs; 1000 attacked test images"
+    scale: str = "MLP 784-256-10 on 5k MNIST images, 3 epochs; 500 attacked test images"
 
 
 CONFIG = Config()
