@@ -40,8 +40,16 @@ def discretize(t, bins=30, value_range=None):
     lo, hi = (t.min(), t.max()) if value_range is None else value_range
     if not hi > lo:
         return np.zeros(t.shape, dtype=np.int32)
-    edges = np.linspace(lo, hi, bins + 1)[1:-1]
-    return np.digitize(t, edges).astype(np.int32)
+    # floor((t - lo) / width), in place and in t's own float type: the same bins as
+    # np.digitize over linspace(lo, hi, bins + 1) (up to rounding at the edges), ~10x faster on
+    # wide conv layers, which is most of this monitor's cost.
+    if t.dtype != np.float32:
+        t = t.astype(np.float64)
+    scaled = np.clip(t, lo, hi)
+    scaled -= lo
+    scaled *= t.dtype.type(bins / (hi - lo))
+    binned = scaled.astype(np.int32)
+    return np.minimum(binned, bins - 1, out=binned)
 
 
 def _row_symbols(binned):
