@@ -21,6 +21,29 @@ def name():
     return backend
 
 
+def device_description():
+    """The accelerator the backend computes on, e.g. "gpu:NVIDIA H100 80GB HBM3 x1" or "cpu (2 cores)"."""
+    backend = name()
+    if backend == "jax":
+        import jax
+
+        d = jax.devices()[0]
+        if d.platform != "cpu":
+            return f"{d.platform}:{getattr(d, 'device_kind', d.platform)} x{len(jax.devices())}"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return f"gpu x{len(gpus)}"
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return f"gpu:{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    return f"cpu ({os.cpu_count()} cores)"
+
+
 def value_and_input_grad(loss_fn, x):
     """Returns `(loss_fn(x), d loss_fn(x) / d x)` for a scalar-valued `loss_fn`.
 

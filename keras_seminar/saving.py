@@ -27,7 +27,10 @@ def environment():
     """Backend and versions, recorded beside every result."""
     import numpy
 
-    return {"backend": keras.backend.backend(), "keras": keras.__version__,
+    from keras_seminar.backend import device_description
+
+    return {"backend": keras.backend.backend(), "device": device_description(),
+            "keras": keras.__version__,
             "numpy": numpy.__version__, "python": platform.python_version(),
             "platform": platform.platform(), "command": " ".join(sys.argv)}
 

@@ -25,6 +25,9 @@ from keras_seminar.losses import SparseCategoricalCrossentropy
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or inf; nothing was saved."""
 
@@ -52,6 +55,8 @@ class TrainConfig:
             JAX, `tf.distribute.MirroredStrategy` on TensorFlow); batch_size is the global batch.
         steps_per_execution: train steps fused into one compiled call (fewer host round trips).
         compile_cache: folder for JAX's persistent compilation cache (second runs skip compiling).
+        precision: "float32", "mixed_bfloat16" or "mixed_float16" (Keras dtype policy for the
+            build; the classifier head always computes in float32).
         slim: save the model without optimizer state (for shipping; about 1/3 of the size).
     """
 
@@ -75,6 +80,7 @@ class TrainConfig:
     distribute: bool = False
     steps_per_execution: int = 1
     compile_cache: str | None = None
+    precision: str = "float32"
     slim: bool = False
     verbose: int | str = "auto"
 
@@ -96,6 +102,8 @@ class TrainConfig:
             self.run_name = f"{self.model}_{self.dataset}_s{self.seed}"
         if not _RUN_NAME.match(self.run_name):
             raise ValueError(f"Expected run_name of letters, digits, '_', '.', '-'. Received: run_name={self.run_name!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"Unknown precision {self.precision!r}. Expected one of {PRECISIONS}.")
         if not isinstance(self.model_options, dict):
             raise ValueError(f"Expected model_options to be a dict. Received: {self.model_options!r}")
 
@@ -152,8 +160,11 @@ def build_for(config, data):
     """The model of `config`, built for `data`'s shapes with the recipe's augmentation."""
     builder = models.registry._entry(config.model)[0]
     options = dict(config.model_options)
-    if config.recipe.augment and "augment" in inspect.signature(builder).parameters:
-        options.setdefault("augment", config.recipe.augment)
+    augment = dict(config.recipe.augment or {})
+    if not datasets.DATASETS[config.dataset].HORIZONTAL_FLIP_SAFE:
+        augment.pop("flip", None)  # a recipe's flip means "where labels survive it"
+    if augment and "augment" in inspect.signature(builder).parameters:
+        options.setdefault("augment", augment)
     return models.build_model(config.model, input_shape=data.input_shape + (1,),
                               num_classes=data.num_classes, **options)
 
@@ -208,7 +219,13 @@ def train(config=None, **overrides):
         probe_x, probe_y = (x_val, y_val) if len(x_val) else (x_train, y_train)
         callbacks += make_monitors(config.monitors, run_dir, probe_x[:512], probe_y[:512])
     with scope:
-        model = compile_model(build_for(config, data), recipe, steps, config.steps_per_execution)
+        policy = keras.mixed_precision.dtype_policy()
+        keras.mixed_precision.set_dtype_policy(config.precision)
+        try:
+            model = build_for(config, data)
+        finally:
+            keras.mixed_precision.set_dtype_policy(policy)
+        model = compile_model(model, recipe, steps, config.steps_per_execution)
         start = time.perf_counter()
         try:
             history = model.fit(x_train, y_train, batch_size=recipe.batch_size,

@@ -13,6 +13,8 @@ CLASS_NAMES = (
 # sha256 of the decoded arrays (see _cache.arrays_digest): any copy, from any source, must match.
 ARRAYS_SHA256 = "82aa995a3fccbc9bfb41fa0853f4a48f92e8e42aeb13f78237dd85be83c6e51e"
 TFDS_NAME = "fashion_mnist"
+# A mirrored shirt is still a shirt: horizontal flips keep labels.
+HORIZONTAL_FLIP_SAFE = True
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DEBIAN_DIR = "usr/share/datasets/fashion-mnist"
 SYSTEM_DIR = "/" + DEBIAN_DIR

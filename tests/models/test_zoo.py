@@ -134,14 +134,23 @@ def test_bad_options_raise_naming_the_value(name, options, match):
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_recipes_are_usable_and_never_flip(name):
+def test_recipes_are_usable(name):
     recipe = get_recipe(name)
     assert isinstance(recipe, registry.Recipe)
     augment = recipe.augment or {}
-    # Recipes are per model, not per data set: a flip would turn digits into non-digits.
-    assert not augment.get("flip")
     if augment:  # training passes recipe.augment only to builders that take it
         assert "augment" in inspect.signature(registry._entry(name)[0]).parameters
+
+
+def test_recipe_flips_reach_fashion_mnist_never_digits():
+    from keras_seminar import datasets
+    from keras_seminar.training import TrainConfig, build_for
+
+    assert get_recipe("resnet20").augment.get("flip")
+    data = datasets.load("mnist", download=False)
+    for dataset, flips in (("mnist", False), ("fashion_mnist", True)):
+        model = build_for(TrainConfig(model="resnet20", dataset=dataset), data)
+        assert ("augment_flip" in {layer.name for layer in model.layers}) == flips
 
 
 def test_augmentation_is_identity_at_inference(rng):

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Trains the model zoo with each model's recipe, as the README's accuracy table reports it.
+# Seed 0 is shipped in saved_models/ (slim: no optimizer state); other seeds go to runs/zoo/models.
+#   bash benchmarks/zoo.sh "softmax cnn lenet5 lstm maxout_mlp" "fashion_mnist mnist" "0 1"
+# then: python benchmarks/zoo_table.py  (the README table from the model cards / metrics)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+models=${1:-"softmax cnn lenet5 lstm maxout_mlp"}
+datasets=${2:-"fashion_mnist mnist"}
+seeds=${3:-"0 1"}
+for seed in $seeds; do
+  for dataset in $datasets; do
+    for model in $models; do
+      dir=runs/zoo/models; [ "$seed" = 0 ] && dir=saved_models
+      echo "=== $model $dataset seed $seed ($(date +%T))"
+      .venv/bin/keras-seminar train --model "$model" --dataset "$dataset" --seed "$seed" \
+        --runs-dir runs/zoo --models-dir "$dir" --slim --quiet
+    done
+  done
+done
