@@ -123,6 +123,14 @@ def test_activity_sparsity_in_a_layer_and_kl_only(rng):
     assert len(layer.losses) == 1 and np.isfinite(keras.ops.convert_to_numpy(layer.losses[0]))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_activity_sparsity_half_precision_saturated_units(dtype):
+    h = keras.ops.cast(np.array([[0.0, 1.0, 0.5]] * 4, "float32"), dtype)
+    value = R.ActivitySparsity(l1=0.01, target=0.05, beta=1.0)(h)
+    assert keras.backend.standardize_dtype(value.dtype) == dtype
+    assert np.isfinite(float(keras.ops.convert_to_numpy(keras.ops.cast(value, "float32"))))
+
+
 def test_combined_sums_and_serializes(rng):
     w = rng.normal(size=(3, 4)).astype("float32")
     reg = R.Combined([R.L12(1e-2), keras.regularizers.L2(1e-3), "group_lasso"])
@@ -194,6 +202,7 @@ def test_keras_file_roundtrip(rng, tmp_path):
         ({"class_name": "GroupLasso", "config": {"factor": 0.5}}, R.GroupLasso),
         ({"class_name": "L2", "config": {"l2": 0.5}}, keras.regularizers.L2),
         (["l12", "l2"], R.Combined),
+        ({"class_name": "Combined", "config": {"regularizers": ["l12", "l2"]}}, R.Combined),
     ],
 )
 def test_get(identifier, cls):
@@ -205,6 +214,8 @@ def test_get_passthrough_and_errors():
     assert R.get(reg) is reg and R.get(None) is None
     with pytest.raises(ValueError, match="l3"):
         R.get("l3")
+    with pytest.raises(ValueError, match="Combined"):
+        R.get("Combined")  # needs its list of regularizers
 
 
 @pytest.mark.parametrize(
