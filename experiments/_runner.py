@@ -122,7 +122,8 @@ class Report:
     def table(self, header, rows, title=None):
         lines = ([f"### {title}", ""] if title else []) + [
             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+        lines[-2] = "| " + " | ".join(_cell(c) for c in header) + " |"
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
         self.sections.append("\n".join(lines))
 
     def text(self, text):
@@ -159,6 +160,10 @@ class Report:
         with open(path, "w") as f:
             f.write("\n".join(lines))
         return path
+
+
+def _cell(value):
+    return str(value).replace("|", "\\|")  # a literal | (e.g. "|w|") would split the column
 
 
 def _command():

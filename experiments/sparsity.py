@@ -119,6 +119,7 @@ def finetune(config, report, seed):
              f"{_runner.accuracy(model, data[4], data[5]):.4f}")]
     report.table(["model", "test acc", "fraction zeroed", "test acc pruned"], rows,
                  title=f"Sparsifying a pre-trained model (seed {seed}, {config.finetune_epochs} epochs)")
+    report.finding("Caveat: the fine-tuned model trained for more epochs in total than the pre-trained one.")
     report.finding(f"Fine-tuning with L1/2 then pruning: {sparsity:.1%} of weights zeroed at accuracy "
                    f"{acc_pruned:.4f} (pre-trained {base_acc:.4f}; plain magnitude pruning to the same "
                    f"sparsity: {rows[2][3]}).")
