@@ -11,7 +11,6 @@ import functools
 import importlib
 import json
 import os
-import platform
 import sys
 import time
 
@@ -19,6 +18,7 @@ import keras
 import numpy as np
 
 from keras_seminar import datasets, regularizers, saving
+from keras_seminar.backend import device_description
 from keras_seminar.training import images_to_inputs
 
 EXPERIMENTS = ("positivity", "sparsity", "robustness", "gradient_norms", "information_plane",
@@ -149,7 +149,7 @@ class Report:
             lines += [f"![{caption or image}]({image})", "", f"*{caption}*" if caption else "", ""]
         lines += ["## Evidence", "",
                   f"- command: `{_command()}`",
-                  f"- device: {device()}",
+                  f"- device: {device_description()}",
                   f"- backend: {env['backend']}; keras {env['keras']}, numpy {env['numpy']}, "
                   f"{_framework_version()}, python {env['python']}",
                   f"- seeds: {list(seeds)} ({len(list(seeds))} run(s) per setting)",
@@ -171,26 +171,6 @@ def _command():
     if argv and os.path.basename(argv[0]) in ("keras-seminar", "__main__.py"):
         return "keras-seminar " + " ".join(argv[1:])
     return " ".join(argv)
-
-
-def device():
-    """Where the tensors live, in words (reporting only; the one backend-specific look-up here)."""
-    cpu = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
-    backend = keras.backend.backend()
-    try:
-        if backend == "jax":
-            import jax
-
-            devices = jax.devices()
-            return f"{devices[0].platform.upper()}: {devices[0].device_kind} x{len(devices)} ({cpu})"
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            return f"GPU x{len(gpus)} ({cpu})" if gpus else f"CPU only ({cpu})"
-    except Exception:  # noqa: BLE001 - reporting must never fail a finished experiment
-        pass
-    return cpu
 
 
 def _framework_version():
