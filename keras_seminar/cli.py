@@ -91,6 +91,8 @@ def add_train_arguments(p):
     p.add_argument("--steps-per-execution", type=_positive_int, default=1,
                    help="train steps per compiled call (faster on GPUs)")
     p.add_argument("--compile-cache", help="JAX persistent compilation cache folder")
+    p.add_argument("--precision", default="float32",
+                   choices=("float32", "mixed_bfloat16", "mixed_float16"))
     p.add_argument("--slim", action="store_true",
                    help="save without optimizer state (1/3 of the size; re-compile to train on)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
