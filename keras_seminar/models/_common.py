@@ -59,3 +59,14 @@ def augmentation(x, augment, name="augment"):
     if augment.get("flip"):
         x = keras.layers.RandomFlip("horizontal", name=f"{name}_flip")(x)
     return x
+
+
+def kernel_options(kernel_regularizer, kernel_constraint, output_constraint):
+    """`(regularizer, hidden constraint, hidden->output constraint)` from a builder's arguments.
+
+    The output constraint defaults to the hidden one, so "nonneg" alone makes the whole net
+    non-negative and `output_constraint="nonneg"` alone only its last connections.
+    """
+    constraint = get_constraint(kernel_constraint)
+    output = get_constraint(output_constraint) if output_constraint else constraint
+    return get_regularizer(kernel_regularizer), constraint, output

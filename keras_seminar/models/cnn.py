@@ -32,9 +32,8 @@ def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_
     """
     filters = _common.check_positive_ints("filters", filters)
     dropout = _common.check_rate("dropout", dropout)
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)
     for i, f in enumerate(filters):

@@ -66,9 +66,8 @@ def build_lstm(input_shape=(28, 28, 1), num_classes=10, units=128, num_layers=1,
         raise ValueError(f"Expected input_shape (rows, cols[, channels]). Received: input_shape={input_shape!r}")
     keras.activations.get(activation)  # raises ValueError naming an unknown activation
     dropout = _common.check_rate("dropout", dropout)
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = keras.layers.Reshape((input_shape[0], math.prod(input_shape[1:])), name="rows")(inputs)

@@ -45,9 +45,8 @@ def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(2
     input_dropout = _common.check_rate("input_dropout", input_dropout)
     dropout = _common.check_rate("dropout", dropout)
     activation = keras.activations.get(activation)
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = keras.layers.Flatten(name="flatten")(inputs)
@@ -101,9 +100,8 @@ def build_maxout_cnn(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filt
     _common.check_positive_ints("kernel_size", kernel_size)
     activation = keras.activations.get(activation)
     dropout = _common.check_rate("dropout", dropout)
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)

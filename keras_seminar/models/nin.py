@@ -75,9 +75,8 @@ def build_nin(input_shape=(28, 28, 1), num_classes=10,
             raise ValueError(f"Expected stackwise_pooling entries in {sorted(_POOLING)}. Received: {p!r}")
     dropout = _common.check_rate("dropout", dropout)
     keras.activations.get(activation)  # raises ValueError naming an unknown activation
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)

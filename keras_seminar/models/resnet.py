@@ -110,9 +110,8 @@ def build_resnet(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filters=
     (stem_filters,) = _common.check_positive_ints("stem_filters", [stem_filters])
     _check_common(activation, input_shape)
     dropout = _common.check_rate("dropout", dropout)
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)
@@ -157,9 +156,8 @@ def build_wide_resnet(input_shape=(28, 28, 1), num_classes=10, depth=16, width=4
                          f"stackwise_strides={strides}")
     _check_common(activation, input_shape)
     dropout = _common.check_rate("dropout", dropout)
-    reg = _common.get_regularizer(kernel_regularizer)
-    constraint = _common.get_constraint(kernel_constraint)
-    out_constraint = _common.get_constraint(output_constraint) if output_constraint else constraint
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)
