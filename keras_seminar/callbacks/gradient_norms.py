@@ -8,7 +8,8 @@ import numpy as np
 
 from keras_seminar import backend
 from keras_seminar.callbacks import plots
-from keras_seminar.callbacks.tensorboard import RunWriter, check_int
+from keras_seminar.callbacks._monitor import Monitor
+from keras_seminar.callbacks.tensorboard import check_int
 
 
 def probe_gradients(model, x, y, variables=None):
@@ -57,7 +58,7 @@ def validation_error(logs):
     return None
 
 
-class GradientNormMonitor(keras.callbacks.Callback):
+class GradientNormMonitor(Monitor):
     """Per-layer and global gradient L2 norms every N steps, with the validation error per epoch.
 
     Reproduces Goodfellow, Bengio & Courville (2016), *Deep Learning*, Fig. 8.1: the gradient
@@ -81,21 +82,19 @@ class GradientNormMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, x, y, every_n_steps=100, log_dir=None, verbose=0):
-        super().__init__()
+        super().__init__(log_dir=log_dir, verbose=verbose)
         if len(x) == 0 or len(x) != len(y):
             raise ValueError(f"Expected a non-empty probe batch with len(x) == len(y). Received: "
                              f"len(x)={len(x)}, len(y)={len(y)}")
         self.x, self.y = x, y
         self.every_n_steps = check_int("every_n_steps", every_n_steps, 1)
-        self.log_dir = None if log_dir is None else str(log_dir)
-        self.verbose = verbose
         self.history = {}
 
     def on_train_begin(self, logs=None):
         self.history = {"steps": [], "global_norm": [], "layer_norms": {}, "val_error": []}
         opt = self.model.optimizer
         self._step = int(keras.ops.convert_to_numpy(opt.iterations)) if opt is not None and opt.built else 0
-        self._writer = RunWriter(self.log_dir) if self.log_dir else None
+        self.open_writer()
 
     def on_train_batch_end(self, batch, logs=None):
         # Count without touching `self.model`: on JAX that property syncs the whole state.
@@ -126,11 +125,6 @@ class GradientNormMonitor(keras.callbacks.Callback):
                   + ("" if error is None else f", validation error {error:.4f}"))
         if self._writer is not None:
             self._writer.flush()
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self.save(self.log_dir)
 
     def save(self, folder):
         """Writes `gradient_norms.npz`, `.json` and the Fig. 8.1 style `.png` into `folder`."""

@@ -7,16 +7,16 @@ mutual information. All results are in bits.
 import json
 import os
 
-import keras
 import numpy as np
 
 from keras_seminar.callbacks import plots
+from keras_seminar.callbacks._monitor import Monitor
 from keras_seminar.callbacks.sparsity import (
     activation_model,
     hidden_activation_layers,
     layer_activations,
 )
-from keras_seminar.callbacks.tensorboard import RunWriter, check_int
+from keras_seminar.callbacks.tensorboard import check_int
 
 ESTIMATORS = ("binning", "kde")
 
@@ -110,7 +110,7 @@ def kde_mutual_information(t, y, noise_variance=1e-3):
     return float(h / np.log(2)), float(max(h - h_given_y, 0.0) / np.log(2))
 
 
-class InformationPlane(keras.callbacks.Callback):
+class InformationPlane(Monitor):
     """Per-epoch I(X;T) and I(T;Y) of chosen layers on a fixed sample, and the information plane.
 
     Shwartz-Ziv & Tishby (2017), "Opening the black box of deep neural networks via
@@ -135,7 +135,7 @@ class InformationPlane(keras.callbacks.Callback):
 
     def __init__(self, layers, x, y, bins=30, estimator="binning", noise_variance=1e-3,
                  every_n_epochs=1, log_dir=None, verbose=0):
-        super().__init__()
+        super().__init__(log_dir=log_dir, verbose=verbose)
         if layers is not None and (isinstance(layers, str) or not layers):
             raise ValueError(f"Expected a non-empty list of layers or None. Received: layers={layers!r}")
         if len(x) == 0 or len(x) != len(y):
@@ -150,8 +150,6 @@ class InformationPlane(keras.callbacks.Callback):
         self.estimator = estimator
         self.noise_variance = float(noise_variance)
         self.every_n_epochs = check_int("every_n_epochs", every_n_epochs, 1)
-        self.log_dir = None if log_dir is None else str(log_dir)
-        self.verbose = verbose
         self.history = {}
 
     def on_train_begin(self, logs=None):
@@ -160,7 +158,7 @@ class InformationPlane(keras.callbacks.Callback):
             raise ValueError(f"Model {self.model.name!r} has no hidden nonlinear layer; pass layers=.")
         self._extractor, self.layer_names = activation_model(self.model, layers)
         self.history = {"epochs": [], "I_XT": [], "I_TY": []}
-        self._writer = RunWriter(self.log_dir) if self.log_dir else None
+        self.open_writer()
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch % self.every_n_epochs == 0:
@@ -188,11 +186,6 @@ class InformationPlane(keras.callbacks.Callback):
             print(f"Epoch {epoch + 1}: " + ", ".join(
                 f"{n}: I(X;T)={a:.3f} I(T;Y)={b:.3f}" for n, a, b in zip(self.layer_names, ixt, ity, strict=True)))
         return ixt, ity
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self.save(self.log_dir)
 
     def save(self, folder):
         """Writes `information_plane.npz`, `.json` and the information-plane `.png` into `folder`."""

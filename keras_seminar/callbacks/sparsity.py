@@ -7,7 +7,8 @@ import keras
 import numpy as np
 
 from keras_seminar.callbacks import plots
-from keras_seminar.callbacks.tensorboard import RunWriter, check_int, kernel_layers
+from keras_seminar.callbacks._monitor import Monitor
+from keras_seminar.callbacks.tensorboard import check_int, kernel_layers
 
 _NONLINEAR_LAYERS = (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU)
 
@@ -55,7 +56,7 @@ def activation_sparsity(activations, eps):
     return float(inactive.mean()), float(dead.mean())
 
 
-class SparsityMonitor(keras.callbacks.Callback):
+class SparsityMonitor(Monitor):
     """Per layer: weight sparsity, activation sparsity and dead units on a fixed probe batch.
 
     Weight sparsity counts kernel entries with |w| < eps (biases excluded). Activation sparsity
@@ -78,7 +79,7 @@ class SparsityMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, probe_x, eps=1e-3, layers=None, every_n_epochs=1, log_dir=None, verbose=0):
-        super().__init__()
+        super().__init__(log_dir=log_dir, verbose=verbose)
         if probe_x is None or len(probe_x) == 0:
             raise ValueError(f"Expected a non-empty probe_x. Received: probe_x={probe_x!r}")
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps <= 0:
@@ -87,15 +88,13 @@ class SparsityMonitor(keras.callbacks.Callback):
         self.eps = float(eps)
         self.layers = None if layers is None else list(layers)
         self.every_n_epochs = check_int("every_n_epochs", every_n_epochs, 1)
-        self.log_dir = None if log_dir is None else str(log_dir)
-        self.verbose = verbose
         self.history = {}
 
     def on_train_begin(self, logs=None):
         layers = hidden_activation_layers(self.model) if self.layers is None else self.layers
         self._extractor, self._names = activation_model(self.model, layers) if layers else (None, [])
         self.history = {"epochs": [], "weights": {}, "activations": {}, "dead_units": {}}
-        self._writer = RunWriter(self.log_dir) if self.log_dir else None
+        self.open_writer()
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch % self.every_n_epochs == 0:
@@ -120,11 +119,6 @@ class SparsityMonitor(keras.callbacks.Callback):
         if self.verbose:
             print(f"Epoch {epoch + 1}: activation sparsity {row['activations']}, dead units {row['dead_units']}")
         return row
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self.save(self.log_dir)
 
     def save(self, folder):
         """Writes `sparsity.npz`, `sparsity.json` and `sparsity.png` into `folder`."""
