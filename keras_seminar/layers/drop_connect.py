@@ -41,7 +41,9 @@ class DropConnectDense(keras.layers.Dense):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
-        kernel = self.kernel
+        # `.value`: the tensor (cast to the compute dtype under mixed precision). Newer JAX
+        # (>= 0.10) no longer converts a Keras Variable implicitly inside keras.random ops.
+        kernel = self.kernel.value
         if training and self.rate > 0:
             # `keras.random.dropout` zeroes with probability `rate` and scales the kept
             # weights by 1 / (1 - rate) in one fused op.
