@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 models=${1:-"softmax cnn lenet5 lstm maxout_mlp"}
 datasets=${2:-"fashion_mnist mnist"}
 seeds=${3:-"0 1"}
+cli=(.venv/bin/keras-seminar)
+[ -x "${cli[0]}" ] || cli=(python3 -m keras_seminar)  # e.g. the GPU machine: no .venv there
 for seed in $seeds; do
   for dataset in $datasets; do
     for model in $models; do
       dir=runs/zoo/models; [ "$seed" = 0 ] && dir=saved_models
       echo "=== $model $dataset seed $seed ($(date +%T))"
-      .venv/bin/keras-seminar train --model "$model" --dataset "$dataset" --seed "$seed" \
+      "${cli[@]}" train --model "$model" --dataset "$dataset" --seed "$seed" \
         --runs-dir runs/zoo --models-dir "$dir" --slim --quiet
     done
   done
