@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Trains the model zoo with each model's recipe, as the README's accuracy table reports it.
-# Seed 0 is shipped in saved_models/ (slim: no optimizer state); other seeds go to runs/zoo/models.
+# Seed 0 is shipped as saved_models/<model>_<dataset>.keras (slim: no optimizer state; no seed
+# suffix, so `keras-seminar train`'s own saved_models/<model>_<dataset>_s0.keras never replaces
+# it); other seeds go to runs/zoo/models.
 #   bash benchmarks/zoo.sh "softmax cnn lenet5 lstm maxout_mlp" "fashion_mnist mnist" "0 1"
 # then: python benchmarks/zoo_table.py  (the README table from the model cards / metrics)
 set -euo pipefail
@@ -13,10 +15,11 @@ cli=(.venv/bin/keras-seminar)
 for seed in $seeds; do
   for dataset in $datasets; do
     for model in $models; do
-      dir=runs/zoo/models; [ "$seed" = 0 ] && dir=saved_models
+      dir=runs/zoo/models name=${model}_${dataset}_s${seed}
+      if [ "$seed" = 0 ]; then dir=saved_models name=${model}_${dataset}; fi
       echo "=== $model $dataset seed $seed ($(date +%T))"
       "${cli[@]}" train --model "$model" --dataset "$dataset" --seed "$seed" \
-        --runs-dir runs/zoo --models-dir "$dir" --slim --quiet
+        --run-name "$name" --runs-dir runs/zoo --models-dir "$dir" --slim --quiet
     done
   done
 done
