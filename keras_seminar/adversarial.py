@@ -61,7 +61,12 @@ def _check_data(x, y):
     if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
         raise ValueError(f"Expected x of shape (N, ...) and integer labels y of shape (N,). "
                          f"Received: x.shape={x.shape}, y.shape={y.shape}")
-    if len(y) and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0):
+    if len(y) == 0:
+        raise ValueError(f"Expected at least one example. Received: x.shape={x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"Expected finite inputs x. Received: {int(np.sum(~np.isfinite(x)))} "
+                         "NaN/inf values; clean the data before attacking it.")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError(f"Expected non-negative integer class labels y. Received: dtype={y.dtype}, "
                          f"min={y.min()}")
     return x, y.astype("int32")

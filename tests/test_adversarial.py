@@ -146,3 +146,17 @@ def test_bad_data_and_attack_names(tiny):
         adversarial.robustness_curve(model, x, y, [0.1], attack="cw")
     with pytest.raises(ValueError, match="ratio=1.5"):
         adversarial.AdversarialTraining(x, y, eps=0.1, ratio=1.5)
+
+
+@pytest.mark.parametrize("x, y, match", [
+    (np.zeros((0, 6), "float32"), np.zeros((0,), "int64"), r"at least one example. Received: x.shape=\(0, 6\)"),
+    (np.full((2, 6), np.nan, "float32"), np.zeros(2, "int64"), "12 NaN/inf values"),
+    (np.array([[np.inf, 0, 0, 0, 0, 0]], "float32"), np.zeros(1, "int64"), "Received: 1 NaN/inf values"),
+    (np.zeros((2, 6), "float32"), np.array([0.5, 1.0]), "integer class labels"),
+])
+def test_bad_data_is_refused(x, y, match):
+    from keras_seminar.adversarial import fgsm
+
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
+    with pytest.raises(ValueError, match=match):
+        fgsm(model, x, y, eps=0.1)
