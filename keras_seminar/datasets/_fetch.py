@@ -29,7 +29,14 @@ def debian_package_files(package, subdir, workdir):
     """Downloads a .deb with `apt-get download`, unpacks it, returns the data folder."""
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise DataError("apt-get/dpkg-deb are not available (not a Debian-based system).")
-    _run(["apt-get", "download", package], cwd=workdir)
+    try:
+        _run(["apt-get", "download", package], cwd=workdir)
+    except DataError:
+        # A machine whose package lists were never fetched knows no candidate yet.
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            raise
+        _run(["apt-get", "update", "-qq"], cwd=workdir)
+        _run(["apt-get", "download", package], cwd=workdir)
     debs = glob.glob(os.path.join(workdir, f"{package}_*.deb"))
     if not debs:
         raise DataError(f"apt-get download {package} produced no .deb file.")
