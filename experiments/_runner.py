@@ -17,9 +17,9 @@ import time
 import keras
 import numpy as np
 
-from keras_seminar import datasets, regularizers, saving
+from keras_seminar import constraints, datasets, regularizers, saving
 from keras_seminar.backend import device_description
-from keras_seminar.training import images_to_inputs
+from keras_seminar.training import images_to_inputs, test_metrics
 
 EXPERIMENTS = ("positivity", "sparsity", "robustness", "gradient_norms", "information_plane",
                "depth", "receptive_fields", "game_of_life")
@@ -47,7 +47,7 @@ def mlp(hidden=(256,), activation="relu", kernel_regularizer=None, kernel_constr
     `kernel_constraint` applies to the hidden layers; `output_constraint` to hidden -> output
     (default: `kernel_constraint`), as in `keras_seminar.models.cnn`.
     """
-    hidden_c, output_c = (_constraint(c) for c in (kernel_constraint, output_constraint or kernel_constraint))
+    hidden_c, output_c = (constraints.get(c) for c in (kernel_constraint, output_constraint or kernel_constraint))
     kernel_regularizer = regularizers.get(kernel_regularizer)
     inputs = keras.Input(input_shape, name="images")
     x = keras.layers.Flatten(name="flatten")(inputs)
@@ -57,10 +57,6 @@ def mlp(hidden=(256,), activation="relu", kernel_regularizer=None, kernel_constr
     x = keras.layers.Dense(num_classes, kernel_regularizer=kernel_regularizer,
                            kernel_constraint=output_c, name="logits")(x)
     return keras.Model(inputs, keras.layers.Activation("softmax", name="predictions")(x), name=name)
-
-
-def _constraint(identifier):
-    return keras.constraints.get("non_neg" if identifier == "nonneg" else identifier)
 
 
 def fit(model, data, epochs, batch_size=128, learning_rate=1e-3, optimizer="adam", callbacks=(),
@@ -75,7 +71,7 @@ def fit(model, data, epochs, batch_size=128, learning_rate=1e-3, optimizer="adam
 
 
 def accuracy(model, x, y):
-    return float(np.mean(np.argmax(model.predict(x, batch_size=512, verbose=0), -1) == y))
+    return test_metrics(model, x, y)["accuracy"]
 
 
 def kernels(model):

@@ -14,6 +14,20 @@ from keras import ops
 
 NonNeg = keras.constraints.NonNeg
 
+_ALIASES = ("nonneg", "non_neg")
+
+
+def get(identifier):
+    """A constraint from a name, config dict, instance or None, like `keras.constraints.get`,
+    plus the alias "nonneg" (Keras spells it "non_neg").
+
+    Example:
+    >>> get("nonneg")(keras.ops.convert_to_tensor([-1.0, 2.0]))  # [0., 2.]
+    """
+    if isinstance(identifier, str) and identifier in _ALIASES:
+        return NonNeg()
+    return keras.constraints.get(identifier)
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class NonNegMaxNorm(keras.constraints.MaxNorm):
@@ -91,7 +105,7 @@ def apply_constraint(model, constraint, layers=None, attribute="kernel", project
     >>> apply_constraint(model, "non_neg", layers=keras.layers.Dense)
     ['dense', 'dense_1']
     """
-    constraint = keras.constraints.get(constraint)
+    constraint = get(constraint)
     if constraint is None:
         raise ValueError(f"Expected a constraint. Received: constraint={constraint}")
     match, key = _matcher(layers), f"{attribute}_constraint"

@@ -137,3 +137,16 @@ def test_nonneg_output_layer(rng):
     inputs = keras.Input((2,))
     with pytest.raises(ValueError, match="Dense"):
         nonneg_output_layer(keras.Model(inputs, keras.layers.ReLU()(inputs)))
+
+
+def test_get_resolves_the_nonneg_alias_and_keras_names():
+    from keras_seminar import constraints
+
+    assert isinstance(constraints.get("nonneg"), keras.constraints.NonNeg)
+    assert isinstance(constraints.get("non_neg"), keras.constraints.NonNeg)
+    assert isinstance(constraints.get("max_norm"), keras.constraints.MaxNorm)
+    assert constraints.get(None) is None
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(inputs))
+    assert constraints.apply_constraint(model, "nonneg", layers="out") == ["out"]
+    assert float(keras.ops.min(model.get_layer("out").kernel)) >= 0.0

@@ -2,20 +2,11 @@
 
 import keras
 
+from keras_seminar import constraints, regularizers
 
-def get_regularizer(identifier):
-    """Keras and keras_seminar regularizers by name, object, dict or None."""
-    try:
-        from keras_seminar import regularizers
-    except ImportError:  # the regularizers module arrives with the layers issue
-        return keras.regularizers.get(identifier)
-    return regularizers.get(identifier)
-
-
-def get_constraint(identifier):
-    if identifier in ("nonneg", "non_neg"):
-        return keras.constraints.NonNeg()
-    return keras.constraints.get(identifier)
+# Keras and keras_seminar objects by name (incl. "l12", "nonneg"), config dict, instance or None.
+get_regularizer = regularizers.get
+get_constraint = constraints.get
 
 
 def check_rate(name, value):
