@@ -21,6 +21,7 @@ Prints one JSON object and writes benchmarks/results/monitors_<backend>.json (no
 """
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -33,6 +34,7 @@ import keras
 import numpy as np
 
 from keras_seminar import datasets, models, saving
+from keras_seminar.backend import device_description
 from keras_seminar.callbacks import make_monitors
 
 CONFIG = {
@@ -101,18 +103,10 @@ def timed_fit(config, x, y, callbacks):
 
 
 def device():
-    info = {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()}
-    if keras.backend.backend() == "jax":
-        import jax
-
-        info["accelerator"] = str(jax.devices()[0])
-        info["jax"] = jax.__version__
-    elif keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        info["accelerator"] = str([d.name for d in tf.config.list_physical_devices()])
-        info["tensorflow"] = tf.__version__
-    return info
+    backend = keras.backend.backend()
+    return {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "accelerator": device_description(),
+            backend: getattr(importlib.import_module(backend), "__version__", "?")}
 
 
 def main(argv=None):
