@@ -96,6 +96,11 @@ class GuardedOracle:
         write_text(self._get_oracle_fname(), json.dumps(self.get_state()))
 
     def _save_trial(self, trial):
+        if trial.status != "RUNNING":
+            # KerasTuner writes the ended trial's file, then oracle.json: a kill between the two
+            # left a COMPLETED trial the reloaded oracle did not know. The oracle's record of
+            # the end goes first, so the trial file saying COMPLETED is the last write.
+            self.save()
         write_text(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"),
                    json.dumps(trial.get_state()))
 
@@ -129,6 +134,10 @@ class ZooTuner(keras_tuner.Tuner):
         results = super().run_trial(trial, *args, **kwargs)
         self._histories[trial.trial_id] = results[-1].history if isinstance(results, list) else {}
         return results
+
+    def on_search_begin(self):
+        super().on_search_begin()
+        self.save()  # a kill before the first trial ends still leaves a tuner to reload
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
