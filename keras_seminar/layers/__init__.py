@@ -3,6 +3,7 @@
 from keras_seminar.layers.drop_connect import DropConnectDense
 from keras_seminar.layers.maxout import Maxout, MaxoutChannels
 from keras_seminar.layers.mlpconv import MLPConv, apply_nin_head
+from keras_seminar.layers.random_shift import RandomShift
 from keras_seminar.layers.residual import (
     apply_basic_block,
     apply_bottleneck_block,
@@ -15,6 +16,7 @@ __all__ = [
     "MLPConv",
     "Maxout",
     "MaxoutChannels",
+    "RandomShift",
     "StochasticRounding",
     "apply_basic_block",
     "apply_bottleneck_block",

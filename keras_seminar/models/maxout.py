@@ -14,16 +14,17 @@ from keras_seminar.models.registry import Recipe, register
 RECIPE = Recipe(epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
                 schedule="onecycle", label_smoothing=0.0, augment=None)
 
-# The conv net is not permutation-invariant: +-10% translations (no flips, see resnet.py).
+# The conv net is not permutation-invariant: pad-and-crop shifts of up to 3 pixels and flips
+# where labels survive them (see resnet.py).
 CNN_RECIPE = Recipe(epochs=15, batch_size=128, optimizer="adam", learning_rate=2e-3,
-                    schedule="onecycle", label_smoothing=0.1, augment={"translate": 0.1})
+                    schedule="onecycle", label_smoothing=0.1, augment={"shift": 3, "flip": True})
 
 
 @register("maxout_mlp", RECIPE, "Maxout MLP (Goodfellow 2013): 2 x 240 units x 5 pieces, dropout")
 def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(240, 240),
                      num_pieces=5, input_dropout=0.2, dropout=0.5, activation="linear",
                      kernel_regularizer=None, kernel_constraint=None, output_constraint=None,
-                     classifier_activation="softmax", name="maxout_mlp"):
+                     classifier_activation="softmax", augment=None, name="maxout_mlp"):
     """Flattened image -> dropout -> [Maxout -> dropout] x len(stackwise_units) -> classifier.
 
     Args:
@@ -36,6 +37,8 @@ def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(2
         kernel_constraint: applied to every maxout kernel; the paper used a max-norm,
             e.g. `keras.constraints.MaxNorm(1.9365)`.
         output_constraint: applied to the classifier kernel; defaults to `kernel_constraint`.
+        augment: training-time augmentation before flattening, e.g. `{"flip": True}`; None
+            (the paper's permutation-invariant setting) by default.
         Other arguments as in `build_lenet5`.
 
     Example:
@@ -49,7 +52,7 @@ def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(2
                                                              output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
-    x = keras.layers.Flatten(name="flatten")(inputs)
+    x = keras.layers.Flatten(name="flatten")(_common.augmentation(inputs, augment))
     if input_dropout:
         x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
     for i, u in enumerate(units):
