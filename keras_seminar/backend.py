@@ -161,3 +161,33 @@ def enable_compilation_cache(directory):
         os.makedirs(directory, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", directory)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def scanned_train_step(model):
+    """A train step that runs a whole chunk of K batches, shaped `(K, batch, ...)`, in one call.
+
+    JAX: Keras's own stateless `model.train_step(state, batch)` folded over the chunk with
+    `jax.lax.scan`, so `fit` dispatches one compiled program per chunk instead of one per batch
+    (Keras's JAX `steps_per_execution` still loops over batches in Python). The logs are those
+    after the chunk's last batch, i.e. the running epoch means Keras itself would report.
+    TensorFlow needs none: its `steps_per_execution` already compiles a loop over batches into
+    one `tf.function`, so this returns None there (and raises on other backends).
+    """
+    backend = name()
+    if backend == "tensorflow":
+        return None
+    if backend != "jax":
+        raise ValueError(f"Fused training is not supported on the {backend} backend (use jax or tensorflow).")
+    import jax
+
+    step = model.train_step
+
+    def chunk_step(state, data):
+        def body(state, batch):
+            logs, state = step(state, batch)
+            return state, logs
+
+        state, logs = jax.lax.scan(body, state, data)
+        return jax.tree_util.tree_map(lambda v: v[-1], logs), state
+
+    return chunk_step

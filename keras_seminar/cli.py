@@ -72,6 +72,12 @@ def add_train_arguments(p):
                    help="data-parallel on every GPU (or CPU device): JAX DataParallel / TF MirroredStrategy")
     p.add_argument("--steps-per-execution", type=_positive_int, default=1,
                    help="train steps per compiled call (faster on GPUs)")
+    p.add_argument("--fused", action="store_true",
+                   help="training set resident on the device, --steps-per-execution steps (default: "
+                        "a whole epoch) per compiled call; one device")
+    p.add_argument("--tta", action="store_true",
+                   help="test-time augmentation: average each test image with its mirror image "
+                        "(Fashion-MNIST; not digits)")
     p.add_argument("--compile-cache", help="JAX persistent compilation cache folder")
     p.add_argument("--precision", default="float32",
                    choices=("float32", "mixed_bfloat16", "mixed_float16"))

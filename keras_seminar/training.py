@@ -20,6 +20,7 @@ import numpy as np
 
 from keras_seminar import backend, datasets, models, saving
 from keras_seminar.callbacks import AtomicBackupAndRestore, NaNGuard, TensorBoard, make_monitors
+from keras_seminar.fused import fit_fused
 from keras_seminar.losses import SparseCategoricalCrossentropy
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -53,7 +54,13 @@ class TrainConfig:
             validation images and written beside the TensorBoard logs.
         distribute: train data-parallel on every device (`keras.distribution.DataParallel` on
             JAX, `tf.distribute.MirroredStrategy` on TensorFlow); batch_size is the global batch.
-        steps_per_execution: train steps fused into one compiled call (fewer host round trips).
+        steps_per_execution: train steps per call from `fit` (fewer callbacks and host round
+            trips). TensorFlow compiles them into one loop; Keras's JAX trainer still dispatches
+            them one by one, unless `fused`.
+        fused: keep the training set on the device and run `steps_per_execution` steps (1: the
+            whole epoch) as one compiled call; see `keras_seminar.fused`. Single device only.
+        tta: test-time augmentation: average the predictions on each test image and its mirror
+            image (data sets whose labels survive flips only, i.e. not MNIST).
         compile_cache: folder for JAX's persistent compilation cache (second runs skip compiling).
         precision: "float32", "mixed_bfloat16" or "mixed_float16" (Keras dtype policy for the
             build; the classifier head always computes in float32).
@@ -79,6 +86,8 @@ class TrainConfig:
     monitors: tuple = ()
     distribute: bool = False
     steps_per_execution: int = 1
+    fused: bool = False
+    tta: bool = False
     compile_cache: str | None = None
     precision: str = "float32"
     slim: bool = False
@@ -104,6 +113,14 @@ class TrainConfig:
             raise ValueError(f"Expected run_name of letters, digits, '_', '.', '-'. Received: run_name={self.run_name!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}. Expected one of {PRECISIONS}.")
+        for field in ("fused", "tta", "distribute", "slim", "resume"):
+            if not isinstance(getattr(self, field), bool):
+                raise ValueError(f"Expected {field} to be True or False. Received: {field}={getattr(self, field)!r}")
+        if self.fused and self.distribute:
+            raise ValueError("Expected fused or distribute, not both: fused training runs on one device.")
+        if self.tta and not datasets.DATASETS[self.dataset].HORIZONTAL_FLIP_SAFE:
+            raise ValueError(f"Expected tta=False for {self.dataset!r}: its labels do not survive "
+                             "horizontal flips (a mirrored digit is not the same digit).")
         if not isinstance(self.model_options, dict):
             raise ValueError(f"Expected model_options to be a dict. Received: {self.model_options!r}")
 
@@ -169,16 +186,21 @@ def build_for(config, data):
                               num_classes=data.num_classes, **options)
 
 
-def test_metrics(model, x, y, replicas=1, batch_size=512):
+def test_metrics(model, x, y, replicas=1, batch_size=512, tta=False):
     """Accuracy and cross-entropy on the whole test set.
 
     The inputs are padded to a multiple of `replicas` (data-parallel batches must split evenly)
-    and the padding is dropped from the predictions, so no test example is lost.
+    and the padding is dropped from the predictions, so no test example is lost. With `tta`
+    the probabilities are the mean over each image and its left-right mirror image.
     """
     pad = (-len(x)) % replicas
     x_padded = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)]) if pad else x
     probs = np.asarray(model.predict(x_padded, batch_size=batch_size, verbose=0),
                        dtype=np.float64)[: len(x)]
+    if tta:
+        mirrored = np.asarray(model.predict(x_padded[:, :, ::-1], batch_size=batch_size, verbose=0),
+                              dtype=np.float64)[: len(x)]
+        probs = (probs + mirrored) / 2
     p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
     return {"accuracy": float(np.mean(np.argmax(probs, -1) == y)),
             "loss": float(-np.mean(np.log(p_true)))}
@@ -225,13 +247,18 @@ def train(config=None, **overrides):
             model = build_for(config, data)
         finally:
             keras.mixed_precision.set_dtype_policy(policy)
-        model = compile_model(model, recipe, steps, config.steps_per_execution)
+        model = compile_model(model, recipe, steps,
+                              1 if config.fused else config.steps_per_execution)
+        fit_kwargs = {"epochs": recipe.epochs, "callbacks": callbacks, "verbose": config.verbose,
+                      "validation_data": (x_val, y_val) if len(x_val) else None}
         start = time.perf_counter()
         try:
-            history = model.fit(x_train, y_train, batch_size=recipe.batch_size,
-                                epochs=recipe.epochs,
-                                validation_data=(x_val, y_val) if len(x_val) else None,
-                                callbacks=callbacks, verbose=config.verbose)
+            if config.fused:
+                per_call = config.steps_per_execution if config.steps_per_execution > 1 else None
+                history = fit_fused(model, x_train, y_train, recipe.batch_size,
+                                    steps_per_call=per_call, seed=config.seed, **fit_kwargs)
+            else:
+                history = model.fit(x_train, y_train, batch_size=recipe.batch_size, **fit_kwargs)
         except ValueError as e:
             if "weights" in str(e) or "shape" in str(e):
                 raise ValueError(f"{backup_dir} holds a backup of a different model ({e}). Use "
@@ -244,14 +271,15 @@ def train(config=None, **overrides):
                 f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
                 f"saved. Lower the learning rate (now {recipe.learning_rate}) or the regularizer "
                 "strength.")
-        test = test_metrics(model, x_test, y_test, replicas)
+        test = test_metrics(model, x_test, y_test, replicas, tta=config.tta)
     test = {k: float(v) for k, v in test.items()}
     result = {
         "run_name": config.run_name, "model": config.model, "dataset": config.dataset,
         "seed": config.seed, "epochs": recipe.epochs, "recipe": dataclasses.asdict(recipe),
         "model_options": config.model_options, "data_source": data.source,
         "train_examples": len(x_train), "test_examples": len(x_test),
-        "test": test, "train_seconds": round(train_seconds, 2), "replicas": replicas,
+        "test": test, "test_time_augmentation": "flip" if config.tta else None,
+        "fused": config.fused, "train_seconds": round(train_seconds, 2), "replicas": replicas,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "environment": saving.environment(),
     }
@@ -276,6 +304,7 @@ def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512
         raise ValueError(f"{path} has no card naming its dataset; pass --dataset.")
     data = datasets.load(dataset, validation_split=0.0, data_dir=data_dir)
     x, y = images_to_inputs(data.x_test[:limit]), data.y_test[:limit]
-    accuracy = test_metrics(model, x, y, batch_size=batch_size)["accuracy"]
+    tta = card.get("test_time_augmentation") == "flip" and datasets.DATASETS[dataset].HORIZONTAL_FLIP_SAFE
+    accuracy = test_metrics(model, x, y, batch_size=batch_size, tta=tta)["accuracy"]
     return {"model": path, "dataset": dataset, "examples": len(y), "accuracy": accuracy,
             "card_accuracy": card.get("test", {}).get("accuracy")}
