@@ -7,6 +7,7 @@ package) side by side in the same process, so the ratio is measured in one run.
 
     KERAS_BACKEND=jax python benchmarks/speed.py --model resnet20 --epochs 10 --seeds 0 1 2 \
         --precision mixed_bfloat16 --steps-per-execution 32 --compare-plain      # GPU figures
+    KERAS_BACKEND=jax python benchmarks/speed.py --model cnn --fused --compare-unfused   # ratio
     python benchmarks/speed.py --smoke                                           # CPU smoke
 """
 
@@ -88,6 +89,10 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--precision", default="float32")
     p.add_argument("--steps-per-execution", type=int, default=1)
+    p.add_argument("--fused", action="store_true", help="device-resident data, K steps per call")
+    p.add_argument("--tta", action="store_true", help="flip test-time augmentation")
+    p.add_argument("--compare-unfused", action="store_true",
+                   help="also time the same model and recipe with plain fit, in the same process")
     p.add_argument("--train-limit", type=int)
     p.add_argument("--compare-plain", action="store_true")
     p.add_argument("--smoke", action="store_true", help="tiny CPU run (CI smoke, not a figure)")
@@ -106,12 +111,26 @@ def main(argv=None):
             result = train(TrainConfig(
                 model=args.model, dataset=args.dataset, epochs=args.epochs, seed=seed,
                 batch_size=args.batch_size, train_limit=args.train_limit, precision=args.precision,
-                steps_per_execution=args.steps_per_execution, runs_dir=tmp, models_dir=tmp,
+                steps_per_execution=args.steps_per_execution, fused=args.fused, tta=args.tta,
+                runs_dir=tmp, models_dir=tmp,
                 validation_split=0.0, resume=False, verbose=0, slim=True, callbacks=[timer]))
             run = {"seed": seed, "accuracy": result["test"]["accuracy"],
                    "train_seconds": result["train_seconds"],
                    "cold_wall_seconds": time.perf_counter() - cold, "epoch_seconds": timer.seconds,
                    "img_per_s": result["train_examples"] / timer.steady_seconds_per_epoch()}
+            if args.compare_unfused:
+                timer_plain = EpochTimer()
+                plain = train(TrainConfig(
+                    model=args.model, dataset=args.dataset, epochs=args.epochs, seed=seed,
+                    batch_size=args.batch_size, train_limit=args.train_limit,
+                    precision=args.precision, steps_per_execution=args.steps_per_execution,
+                    tta=args.tta, runs_dir=tmp, models_dir=tmp, run_name=f"unfused_s{seed}",
+                    validation_split=0.0, resume=False, verbose=0, slim=True,
+                    callbacks=[timer_plain]))
+                run["unfused"] = {"accuracy": plain["test"]["accuracy"],
+                                  "train_seconds": plain["train_seconds"],
+                                  "img_per_s": plain["train_examples"] / timer_plain.steady_seconds_per_epoch()}
+                run["speedup_vs_unfused"] = run["img_per_s"] / run["unfused"]["img_per_s"]
             if args.compare_plain:
                 data = datasets.load(args.dataset, validation_split=0.0, seed=seed)
                 plain = time_plain(data, result["epochs"], result["recipe"]["batch_size"], seed,
@@ -121,10 +140,13 @@ def main(argv=None):
             runs.append(run)
             print(json.dumps({**env, **run, "model": args.model, "dataset": args.dataset}))
     summary = {**env, "model": args.model, "dataset": args.dataset, "precision": args.precision,
-               "seeds": args.seeds, "runs": runs,
+               "fused": args.fused, "tta": args.tta, "seeds": args.seeds, "runs": runs,
                "mean_accuracy": float(np.mean([r["accuracy"] for r in runs])),
                "mean_train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
                "mean_img_per_s": float(np.mean([r["img_per_s"] for r in runs]))}
+    for key in ("speedup_vs_unfused", "speedup_vs_plain"):
+        if key in runs[0]:
+            summary[f"mean_{key}"] = float(np.mean([r[key] for r in runs]))
     print(json.dumps(summary, indent=2))
     if args.out:
         with open(args.out, "w") as f:

@@ -75,9 +75,9 @@ def add_train_arguments(p):
     p.add_argument("--fused", action="store_true",
                    help="training set resident on the device, --steps-per-execution steps (default: "
                         "a whole epoch) per compiled call; one device")
-    p.add_argument("--tta", action="store_true",
+    p.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                    help="test-time augmentation: average each test image with its mirror image "
-                        "(Fashion-MNIST; not digits)")
+                        "(Fashion-MNIST; not digits). Default: the model's recipe")
     p.add_argument("--compile-cache", help="JAX persistent compilation cache folder")
     p.add_argument("--precision", default="float32",
                    choices=("float32", "mixed_bfloat16", "mixed_float16"))

@@ -60,7 +60,8 @@ class TrainConfig:
         fused: keep the training set on the device and run `steps_per_execution` steps (1: the
             whole epoch) as one compiled call; see `keras_seminar.fused`. Single device only.
         tta: test-time augmentation: average the predictions on each test image and its mirror
-            image (data sets whose labels survive flips only, i.e. not MNIST).
+            image. None: the recipe's choice, applied only to data sets whose labels survive
+            flips; True: always (an error for MNIST); False: never.
         compile_cache: folder for JAX's persistent compilation cache (second runs skip compiling).
         precision: "float32", "mixed_bfloat16" or "mixed_float16" (Keras dtype policy for the
             build; the classifier head always computes in float32).
@@ -87,7 +88,7 @@ class TrainConfig:
     distribute: bool = False
     steps_per_execution: int = 1
     fused: bool = False
-    tta: bool = False
+    tta: bool | None = None
     compile_cache: str | None = None
     precision: str = "float32"
     slim: bool = False
@@ -113,7 +114,9 @@ class TrainConfig:
             raise ValueError(f"Expected run_name of letters, digits, '_', '.', '-'. Received: run_name={self.run_name!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}. Expected one of {PRECISIONS}.")
-        for field in ("fused", "tta", "distribute", "slim", "resume"):
+        if self.tta is not None and not isinstance(self.tta, bool):
+            raise ValueError(f"Expected tta to be True, False or None. Received: tta={self.tta!r}")
+        for field in ("fused", "distribute", "slim", "resume"):
             if not isinstance(getattr(self, field), bool):
                 raise ValueError(f"Expected {field} to be True or False. Received: {field}={getattr(self, field)!r}")
         if self.fused and self.distribute:
@@ -125,11 +128,31 @@ class TrainConfig:
             raise ValueError(f"Expected model_options to be a dict. Received: {self.model_options!r}")
 
     @property
+    def use_tta(self):
+        """Whether the test predictions average each image with its mirror image."""
+        if self.tta is None:
+            return self.recipe.tta and datasets.DATASETS[self.dataset].HORIZONTAL_FLIP_SAFE
+        return self.tta
+
+    @property
     def recipe(self):
         recipe = models.get_recipe(self.model)
         overrides = {k: getattr(self, k) for k in ("epochs", "batch_size", "learning_rate")
                      if getattr(self, k) is not None}
         return dataclasses.replace(recipe, **overrides)
+
+
+def _jsonable(options):
+    """`model_options` for the JSON card: Keras objects (a `MaxNorm(2.0)`, an `L12(1e-4)`) as
+    their Keras config, so a card never fails to write after a long training run."""
+    def convert(value):
+        try:
+            json.dumps(value)
+            return value
+        except TypeError:
+            return keras.saving.serialize_keras_object(value)
+
+    return {k: convert(v) for k, v in options.items()}
 
 
 def images_to_inputs(x):
@@ -176,7 +199,7 @@ def compile_model(model, recipe, steps_per_epoch, steps_per_execution=1):
 def build_for(config, data):
     """The model of `config`, built for `data`'s shapes with the recipe's augmentation."""
     builder = models.registry._entry(config.model)[0]
-    options = dict(config.model_options)
+    options = {**(config.recipe.model_options or {}), **config.model_options}
     augment = dict(config.recipe.augment or {})
     if not datasets.DATASETS[config.dataset].HORIZONTAL_FLIP_SAFE:
         augment.pop("flip", None)  # a recipe's flip means "where labels survive it"
@@ -271,14 +294,14 @@ def train(config=None, **overrides):
                 f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
                 f"saved. Lower the learning rate (now {recipe.learning_rate}) or the regularizer "
                 "strength.")
-        test = test_metrics(model, x_test, y_test, replicas, tta=config.tta)
+        test = test_metrics(model, x_test, y_test, replicas, tta=config.use_tta)
     test = {k: float(v) for k, v in test.items()}
     result = {
         "run_name": config.run_name, "model": config.model, "dataset": config.dataset,
         "seed": config.seed, "epochs": recipe.epochs, "recipe": dataclasses.asdict(recipe),
-        "model_options": config.model_options, "data_source": data.source,
+        "model_options": _jsonable(config.model_options), "data_source": data.source,
         "train_examples": len(x_train), "test_examples": len(x_test),
-        "test": test, "test_time_augmentation": "flip" if config.tta else None,
+        "test": test, "test_time_augmentation": "flip" if config.use_tta else None,
         "fused": config.fused, "train_seconds": round(train_seconds, 2), "replicas": replicas,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "environment": saving.environment(),

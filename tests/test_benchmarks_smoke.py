@@ -38,6 +38,15 @@ def test_speed_smoke():
 
 
 @pytest.mark.subprocess
+def test_speed_fused_ratio_smoke():
+    summary = _last_json(_run("speed.py", "--smoke", "--model", "softmax", "--fused",
+                              "--compare-unfused"))
+    run = summary["runs"][0]
+    assert summary["fused"] and run["unfused"]["img_per_s"] > 0
+    assert summary["mean_speedup_vs_unfused"] == pytest.approx(run["img_per_s"] / run["unfused"]["img_per_s"])
+
+
+@pytest.mark.subprocess
 def test_layers_bench_smoke():
     out = _run("layers_bench.py", "--smoke")
     assert "Maxout" in out or "maxout" in out

@@ -108,7 +108,6 @@ def test_train_fused_with_tta_and_evaluate_reproduces_the_card(tmp_path):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"fused": True, "distribute": True}, "not both"),
-    ({"tta": True, "dataset": "mnist"}, "tta=False for 'mnist'"),
     ({"fused": "yes"}, "fused='yes'"),
 ])
 def test_bad_configs(kwargs, match):

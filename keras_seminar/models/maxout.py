@@ -7,12 +7,18 @@ from keras_seminar.layers import Maxout, MaxoutChannels
 from keras_seminar.models import _common
 from keras_seminar.models.registry import Recipe, register
 
-# The paper's MNIST MLP (2 x 240 units x 5 pieces, 20% input / 50% hidden dropout), trained
-# with Adam + one-cycle instead of a long SGD + momentum schedule. Permutation-invariant, so
-# no augmentation. ~1.2M parameters: ~10 s/epoch on a 2-core CPU (TF), 30 epochs in ~5 min.
-# The paper reports 99.06%; 98.9% in 30 epochs is the target, full runs pending.
-RECIPE = Recipe(epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
-                schedule="onecycle", label_smoothing=0.0, augment=None)
+# The paper's MNIST MLP (2 x 240 units x 5 pieces, max-norm 1.9365 on every unit's incoming
+# weights), trained with Adam + one-cycle instead of a long SGD + momentum schedule. Two
+# departures, both measured (README): the paper's permutation-invariant setting (no
+# augmentation, 50% dropout) reached 98.84% on MNIST and 89.57% on Fashion-MNIST in 100 epochs,
+# short of the targets, and the 50% dropout left Fashion-MNIST underfitting (train accuracy
+# below validation). So this recipe shifts images by up to one pixel (plus mirror images for
+# Fashion-MNIST, in training and at test time), and drops 30% of the hidden units. ~1.2M
+# parameters: ~8 s/epoch on a 2-core CPU (TF).
+RECIPE = Recipe(epochs=60, batch_size=128, optimizer="adam", learning_rate=1e-3,
+                schedule="onecycle", augment={"shift": 1, "flip": True}, tta=True,
+                model_options={"dropout": 0.3, "kernel_constraint": {
+                    "class_name": "MaxNorm", "config": {"max_value": 1.9365, "axis": 0}}})
 
 # The conv net is not permutation-invariant: pad-and-crop shifts of up to 3 pixels and flips
 # where labels survive them (see resnet.py).

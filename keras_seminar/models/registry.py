@@ -31,6 +31,10 @@ class Recipe:
         augment: None, or a dict for `keras_seminar.training.augmentation`
             (`translate`: fraction of the image, `flip`: horizontal flips, applied only to data
             sets whose labels survive them, i.e. Fashion-MNIST, never MNIST).
+        tta: flip test-time augmentation (average each test image with its mirror image), again
+            only where labels survive flips.
+        model_options: builder options the recipe trains with (JSON values; Keras objects as
+            their config dicts), under any the user passes.
     """
 
     epochs: int = 10
@@ -42,6 +46,8 @@ class Recipe:
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
     augment: dict | None = None
+    tta: bool = False
+    model_options: dict | None = None
 
 
 def register(name, recipe, description):

@@ -1,0 +1,50 @@
+"""TrainConfig: what the recipe decides (test-time flips, builder options) and what the card keeps."""
+
+import json
+
+import keras
+import pytest
+
+from keras_seminar import datasets
+from keras_seminar.training import TrainConfig, build_for, train
+
+
+@pytest.mark.parametrize("dataset, tta, expected", [
+    ("fashion_mnist", None, True),   # the Maxout MLP's recipe asks for flips at test time
+    ("mnist", None, False),          # ... but never for digits
+    ("fashion_mnist", False, False),
+    ("fashion_mnist", True, True),
+])
+def test_tta_follows_the_recipe_where_labels_survive_flips(dataset, tta, expected):
+    assert TrainConfig(model="maxout_mlp", dataset=dataset, tta=tta).use_tta is expected
+    assert TrainConfig(model="cnn", dataset=dataset, tta=tta).use_tta is bool(tta)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"tta": True, "dataset": "mnist"}, "tta=False for 'mnist'"),
+    ({"tta": "yes"}, "tta='yes'"),
+])
+def test_bad_tta(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_recipe_builder_options_sit_under_the_users(fashion):
+    model = build_for(TrainConfig(model="maxout_mlp"), fashion)
+    assert model.get_layer("maxout1_dropout").rate == 0.3
+    assert isinstance(model.get_layer("maxout1").kernel_constraint, keras.constraints.MaxNorm)
+    model = build_for(TrainConfig(model="maxout_mlp", model_options={"dropout": 0.1}), fashion)
+    assert model.get_layer("maxout1_dropout").rate == 0.1
+
+
+def test_card_keeps_keras_objects_passed_as_options(tmp_path):
+    # A Python caller may pass objects; the JSON card must still be written after training.
+    result = train(TrainConfig(
+        model="softmax", epochs=1, train_limit=256, test_limit=64,
+        model_options={"kernel_constraint": keras.constraints.MaxNorm(2.0)},
+        runs_dir=str(tmp_path / "runs"), models_dir=str(tmp_path / "models"), verbose=0))
+    with open(tmp_path / "runs" / result["run_name"] / "metrics.json") as f:
+        options = json.load(f)["model_options"]
+    assert options["kernel_constraint"]["class_name"] == "MaxNorm"
+    assert options["kernel_constraint"]["config"]["max_value"] == 2.0
+    assert datasets.DATASETS["fashion_mnist"].HORIZONTAL_FLIP_SAFE
