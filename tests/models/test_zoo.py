@@ -13,12 +13,13 @@ from keras_seminar.models import available, build_model, get_recipe, registry
 # a train step stays fast on a 2-core CPU; the full-size ones are behind the slow marker.
 ZOO = [("lenet5", {}), ("resnet20", {}), ("resnet20_v2", {"stackwise_num_blocks": [1, 1, 1]}),
        ("wrn16_4", {"depth": 10, "width": 2}), ("lstm", {}), ("bilstm", {}), ("maxout_mlp", {}),
-       ("maxout_cnn", {}), ("nin", {}),
+       ("maxout_cnn", {}), ("nin", {}), ("speedrun_small", {"augment": {"shift": 2, "flip": True}}),
+       ("speedrun", {"stackwise_num_filters": [8, 16]}),
        pytest.param("resnet20_v2", {}, marks=pytest.mark.slow),
        pytest.param("wrn16_4", {}, marks=pytest.mark.slow)]
 DEEP = ["resnet32", "resnet56", "resnet110", "resnet56_v2", "wrn28_10"]
 ALL = ["lenet5", "resnet20", "resnet20_v2", "lstm", "bilstm", "maxout_mlp", "maxout_cnn", "nin",
-       "wrn16_4", *DEEP]
+       "wrn16_4", "speedrun", "speedrun_small", *DEEP]
 
 
 def _images(rng, n=2):
@@ -54,7 +55,7 @@ def test_builds_trains_and_reloads(name, options, rng, tmp_path):
     np.testing.assert_allclose(reloaded, probs, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["lenet5", "resnet20", "lstm", "maxout_cnn", "nin"])
+@pytest.mark.parametrize("name", ["lenet5", "resnet20", "lstm", "maxout_cnn", "nin", "speedrun"])
 def test_layer_names_are_deterministic(name):
     first = [layer.name for layer in build_model(name).layers]
     second = [layer.name for layer in build_model(name).layers]  # auto-names would count up

@@ -1,0 +1,77 @@
+"""A speed-run CNN in the style of airbench (Jordan, "94% on CIFAR-10 in 3.29 Seconds on a Single
+GPU", 2024): plain conv-BN-GELU blocks with max-pooling, no residuals, a global max-pool head.
+
+Built for time-to-accuracy rather than parameter count: few, wide layers that keep a GPU busy,
+batch norm so a short, high learning-rate schedule is stable, and a recipe with on-device
+pad-and-crop shifts and flips (`RandomShift`), label smoothing and flip test-time augmentation.
+"""
+
+import functools
+
+import keras
+
+from keras_seminar.models import _common
+from keras_seminar.models.registry import Recipe, register
+
+# Adam + one-cycle at batch 256, label smoothing 0.2, shifts of up to 2 pixels and flips (where
+# labels survive them), flip test-time augmentation. Train it with `--fused` (data resident
+# on the device) and `--precision mixed_bfloat16` on a GPU.
+RECIPE = Recipe(epochs=16, batch_size=256, optimizer="adam", learning_rate=3e-3,
+                schedule="onecycle", warmup=0.15, label_smoothing=0.2,
+                augment={"shift": 2, "flip": True}, tta=True)
+
+_BN = {"momentum": 0.9, "epsilon": 1e-5}
+
+
+def apply_speedrun_block(x, filters, kernel_regularizer, name):
+    """conv3x3 -> 2x2 max-pool -> BN -> GELU -> conv3x3 -> BN -> GELU (airbench's ConvGroup)."""
+    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                            kernel_regularizer=kernel_regularizer, name=f"{name}_conv1")(x)
+    x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn1")(x)
+    x = keras.layers.Activation("gelu", name=f"{name}_act1")(x)
+    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                            kernel_regularizer=kernel_regularizer, name=f"{name}_conv2")(x)
+    x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn2")(x)
+    return keras.layers.Activation("gelu", name=f"{name}_act2")(x)
+
+
+def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
+                   stackwise_num_filters=(64, 256, 256), kernel_regularizer=None,
+                   classifier_activation="softmax", augment=None, name="speedrun"):
+    """Stem conv -> one `apply_speedrun_block` per stage (each halves the size) -> global max-pool.
+
+    On 28x28 inputs the stages run at 28 -> 14, 14 -> 7 and 7 -> 3.
+
+    Args:
+        stem_filters: filters of the first 3x3 convolution.
+        stackwise_num_filters: filters of each stage.
+        kernel_regularizer: applied to every kernel.
+        augment: training-time augmentation, e.g. `{"shift": 2, "flip": True}`.
+        Other arguments as in `build_cnn`.
+
+    Example:
+        >>> model = build_speedrun(stackwise_num_filters=[32, 128, 128])
+    """
+    _common.check_positive_ints("stem_filters", stem_filters)
+    filters = _common.check_positive_ints("stackwise_num_filters", stackwise_num_filters)
+    reg = _common.get_regularizer(kernel_regularizer)
+    inputs = keras.Input(input_shape, name="images")
+    x = _common.augmentation(inputs, augment)
+    x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False,
+                            kernel_regularizer=reg, name="stem_conv")(x)
+    x = keras.layers.BatchNormalization(**_BN, name="stem_bn")(x)
+    x = keras.layers.Activation("gelu", name="stem_act")(x)
+    for i, f in enumerate(filters):
+        x = apply_speedrun_block(x, f, reg, name=f"stage{i + 1}")
+    x = keras.layers.GlobalMaxPooling2D(name="pool")(x)
+    outputs = _common.classifier_head(x, num_classes, classifier_activation,
+                                      kernel_regularizer=reg)
+    return keras.Model(inputs, outputs, name=name)
+
+
+register("speedrun", RECIPE, "airbench-style speed-run CNN: conv-BN-GELU blocks 64/256/256, max-pool")(
+    build_speedrun)
+register("speedrun_small", RECIPE, "speedrun at a quarter of the width (16; 32/128/128): CPU-sized")(
+    functools.partial(build_speedrun, stem_filters=16, stackwise_num_filters=(32, 128, 128),
+                      name="speedrun_small"))
