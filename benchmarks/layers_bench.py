@@ -30,7 +30,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_seminar import regularizers  # noqa: E402
-from keras_seminar.layers import DropConnectDense, Maxout, MaxoutChannels, MLPConv  # noqa: E402
+from keras_seminar.layers import (  # noqa: E402
+    DropConnectDense,
+    Maxout,
+    MaxoutChannels,
+    MLPConv,
+    RandomShift,
+)
 
 CONFIG = {
     "seed": 0,
@@ -40,7 +46,7 @@ CONFIG = {
     "warmup": 2,  # untimed fit() calls per model (the first one compiles)
     # Keras' default: XLA on JAX; on TensorFlow, XLA only when a GPU is present.
     "jit_compile": "auto",
-    "targets": {"layer": 1.05, "regularizer": 1.10},
+    "targets": {"layer": 1.05, "regularizer": 1.10, "augmentation": 1.0},
 }
 SMOKE = {**CONFIG, "batch_size": 16, "steps": 2, "repeats": 2, "warmup": 1}
 L = keras.layers
@@ -89,6 +95,17 @@ def _mlpconv_pair():
     return (16, 16, 8), lambda x: MLPConv([32, 32, 32], 3)(x), builtin
 
 
+def _random_shift_pair():
+    def builtin(x):  # the recipes' previous augmentation: +-2/28 translation, then a flip
+        x = L.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant")(x)
+        return L.Conv2D(16, 3, activation="relu")(L.RandomFlip("horizontal")(x))
+
+    def custom(x):
+        return L.Conv2D(16, 3, activation="relu")(RandomShift(2, horizontal_flip=True)(x))
+
+    return (28, 28, 1), custom, builtin
+
+
 def _regularizer_pair(regularizer):
     def body(reg):
         def f(x):
@@ -106,6 +123,7 @@ PAIRS = {
     "MaxoutChannels vs Conv2D+Reshape+max": ("layer", _maxout_channels_pair),
     "DropConnectDense vs Dense+Dropout": ("layer", _drop_connect_pair),
     "MLPConv vs Conv2D stack": ("layer", _mlpconv_pair),
+    "RandomShift vs RandomTranslation+RandomFlip (28x28, + conv)": ("augmentation", _random_shift_pair),
     "L12 vs L1 (Dense 784-512-512-10)": (
         "regularizer",
         lambda: _regularizer_pair(regularizers.L12(1e-4)),

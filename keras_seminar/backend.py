@@ -163,21 +163,35 @@ def enable_compilation_cache(directory):
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+def has_accelerator():
+    """Whether the backend computes on a GPU/TPU rather than the host CPU."""
+    backend = name()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() != "cpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
 def scanned_train_step(model):
     """A train step that runs a whole chunk of K batches, shaped `(K, batch, ...)`, in one call.
 
-    JAX: Keras's own stateless `model.train_step(state, batch)` folded over the chunk with
+    JAX only: Keras's own stateless `model.train_step(state, batch)` folded over the chunk with
     `jax.lax.scan`, so `fit` dispatches one compiled program per chunk instead of one per batch
     (Keras's JAX `steps_per_execution` still loops over batches in Python). The logs are those
     after the chunk's last batch, i.e. the running epoch means Keras itself would report.
-    TensorFlow needs none: its `steps_per_execution` already compiles a loop over batches into
-    one `tf.function`, so this returns None there (and raises on other backends).
+    (TensorFlow needs none: its `steps_per_execution` already compiles a loop over batches.)
     """
-    backend = name()
-    if backend == "tensorflow":
-        return None
-    if backend != "jax":
-        raise ValueError(f"Fused training is not supported on the {backend} backend (use jax or tensorflow).")
+    if name() != "jax":
+        raise ValueError(f"A scanned train step needs the JAX backend, not {name()}.")
     import jax
 
     step = model.train_step

@@ -57,8 +57,9 @@ class TrainConfig:
         steps_per_execution: train steps per call from `fit` (fewer callbacks and host round
             trips). TensorFlow compiles them into one loop; Keras's JAX trainer still dispatches
             them one by one, unless `fused`.
-        fused: keep the training set on the device and run `steps_per_execution` steps (1: the
-            whole epoch) as one compiled call; see `keras_seminar.fused`. Single device only.
+        fused: keep the training set on the accelerator and run `steps_per_execution` steps (1:
+            the whole epoch) as one compiled call (JAX on a GPU/TPU); elsewhere it is `fit` with
+            that many steps per execution. See `keras_seminar.fused`. Single device only.
         tta: test-time augmentation: average the predictions on each test image and its mirror
             image. None: the recipe's choice, applied only to data sets whose labels survive
             flips; True: always (an error for MNIST); False: never.

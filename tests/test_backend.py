@@ -36,3 +36,9 @@ def test_variable_gradients_of_a_linear_layer_with_mse():
     assert float(keras.ops.convert_to_numpy(value)) == pytest.approx(np.mean(residual ** 2), rel=1e-5)
     # The variables themselves are untouched.
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.kernel), w)
+
+
+def test_has_accelerator_matches_the_device():
+    from keras_seminar import backend
+
+    assert backend.has_accelerator() == (not backend.device_description().startswith("cpu"))

@@ -24,23 +24,30 @@ def _model(seed=1):
     return model
 
 
-def test_fused_equals_plain_fit(slice_):
+def _scan_options():
+    """The default path on every backend, and on JAX the scanned one even on a CPU."""
+    return [None, True] if keras.backend.backend() == "jax" else [None]
+
+
+@pytest.mark.parametrize("scan", _scan_options())
+def test_fused_equals_plain_fit(slice_, scan):
     x, y = slice_[0][:960], slice_[1][:960]  # whole batches: both paths see the same examples
     plain, fused = _model(), _model()
     h_plain = plain.fit(x, y, batch_size=64, epochs=2, shuffle=False, verbose=0)
-    h_fused = fit_fused(fused, x, y, 64, 2, shuffle=False, verbose=0)
+    h_fused = fit_fused(fused, x, y, 64, 2, shuffle=False, scan=scan, verbose=0)
     for a, b in zip(plain.get_weights(), fused.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h_plain.history["loss"], h_fused.history["loss"], rtol=1e-5)
     np.testing.assert_allclose(h_plain.history["accuracy"], h_fused.history["accuracy"], rtol=1e-5)
 
 
-def test_chunks_with_a_short_last_one_train_every_step_and_restore_the_model(slice_):
+@pytest.mark.parametrize("scan", _scan_options())
+def test_chunks_with_a_short_last_one_train_every_step_and_restore_the_model(slice_, scan):
     x, y = slice_
     model = _model()
-    history = fit_fused(model, x, y, 64, 2, steps_per_call=4, seed=0, verbose=0,
+    history = fit_fused(model, x, y, 64, 2, steps_per_call=4, seed=0, verbose=0, scan=scan,
                         validation_data=(x[:200], y[:200]))
-    per_epoch = len(x) // 64 if keras.backend.backend() == "jax" else -(-len(x) // 64)
+    per_epoch = len(x) // 64 if scan else -(-len(x) // 64)  # the scan drops the partial batch
     assert int(model.optimizer.iterations) == 2 * per_epoch  # 15 steps = 4 + 4 + 4 + 3 per epoch
     assert len(history.history["val_loss"]) == 2
     assert history.history["loss"][1] < history.history["loss"][0]
@@ -69,6 +76,8 @@ def test_device_chunks_shapes_and_shuffles(slice_):
     ({"epochs": 1.5}, "epochs=1.5"),
     ({"steps_per_call": 0}, "steps_per_call=0"),
     ({"batch_size": 5000}, "batch_size=5000"),
+    pytest.param({"scan": True}, "scan=None or False", marks=pytest.mark.skipif(
+        keras.backend.backend() == "jax", reason="JAX can scan")),
 ])
 def test_bad_arguments(slice_, kwargs, match):
     args = {"batch_size": 64, "epochs": 1, **kwargs}

@@ -21,18 +21,19 @@ from keras_seminar.models.registry import Recipe, register
 # SGD + Nesterov at 0.1 with a short warm-up and cosine decay, weight decay 5e-4 and label
 # smoothing 0.1: the CIFAR recipe, shortened for 28x28 grey images. Pad-and-crop shifts of up to
 # 3 pixels (~11%, CIFAR's 4 of 32) and horizontal flips, fused on the device by `RandomShift`
-# (training applies flips only where labels survive them: Fashion-MNIST, not MNIST). ResNet-20 is a GPU model:
+# (training applies flips, and flip test-time augmentation, only where labels survive them:
+# Fashion-MNIST, not MNIST). ResNet-20 is a GPU model:
 # ~0.27M parameters but ~31M multiply-adds per 28x28 image. Not yet validated by a full run.
 RECIPE = Recipe(epochs=30, batch_size=128, optimizer="sgd", learning_rate=0.1,
                 schedule="onecycle", warmup=0.05, weight_decay=5e-4, label_smoothing=0.1,
-                augment={"shift": 3, "flip": True})
+                augment={"shift": 3, "flip": True}, tta=True)
 
 # WRN: the same schedule, longer (the paper trains 200 epochs on CIFAR); dropout 0.3 inside the
 # blocks is the builder's default. GPU only (WRN-16-4 2.7M, WRN-28-10 36.5M parameters).
 # Not yet validated by a full run.
 WRN_RECIPE = Recipe(epochs=40, batch_size=128, optimizer="sgd", learning_rate=0.1,
                     schedule="onecycle", warmup=0.05, weight_decay=5e-4, label_smoothing=0.1,
-                    augment={"shift": 3, "flip": True})
+                    augment={"shift": 3, "flip": True}, tta=True)
 
 _BLOCKS = {"basic": apply_basic_block, "bottleneck": apply_bottleneck_block}
 _BN_EPSILON = 1.001e-5
