@@ -15,12 +15,14 @@ import os
 
 import numpy as np
 
-# Test-accuracy targets of the model-zoo issue (mean of >= 2 seeds).
+# Test-accuracy targets of the model-zoo issue (mean of >= 2 seeds). Its Fashion-MNIST list says
+# "Maxout >= 90.5%" where its MNIST list says "Maxout MLP >= 98.9%": the Fashion-MNIST target is
+# judged on the conv maxout net, and the Maxout MLP's Fashion-MNIST row is reported without one.
 TARGETS = {
     "mnist": {"softmax": 92.0, "cnn": 99.2, "lenet5": 99.0, "resnet20": 99.5, "lstm": 98.8,
               "maxout_mlp": 98.9, "nin": 99.4},
     "fashion_mnist": {"softmax": 84.0, "cnn": 91.5, "resnet20": 94.0, "wrn16_4": 95.5,
-                      "wrn28_10": 95.5, "lstm": 89.0, "maxout_mlp": 90.5, "maxout_cnn": 90.5,
+                      "wrn28_10": 95.5, "lstm": 89.0, "maxout_cnn": 90.5,
                       "nin": 92.5},
 }
 
