@@ -70,6 +70,8 @@ FAMILIES = {
     "build_resnet": Family(("stackwise_num_filters", "stem_filters"),
                            Depth("stackwise_num_blocks", "per_stage", (1, 2, 3, 5))),
     "build_wide_resnet": Family(("width",), Depth("depth", "value", (10, 16, 22))),
+    "build_speedrun": Family(("stackwise_num_filters", "stem_filters"),
+                             Depth("stackwise_num_filters", "length", (2, 3))),
 }
 
 # name -> (kind, default domain): "log"/"float" take (min, max), "choice"/"bool" a list.
