@@ -12,7 +12,8 @@ With JAX on an accelerator each epoch uses `len(x) // batch_size` full batches o
 permutation: the `len(x) % batch_size` examples left over change every epoch, as with
 `drop_remainder`. On TensorFlow (whose tf.data already feeds the device and whose
 `steps_per_execution` is already one compiled loop) and on a CPU, fused training is `fit` with
-`steps_per_execution` = `steps_per_call`, using every example: XLA:CPU runs a convolution inside
+`steps_per_execution` = `steps_per_call` (default: a whole epoch on an accelerator, the
+model's own on a CPU), using every example: XLA:CPU runs a convolution inside
 a compiled loop about 20x slower than on its own (measured: the TF-tutorial CNN, 2048 images,
 batch 256, JAX 0.7.1 on 2 CPU cores: 64 s an epoch scanned, 2.9 s plain; `scan=True` forces it).
 
@@ -109,7 +110,10 @@ def fit_fused(model, x, y, batch_size, epochs, steps_per_call=None, seed=None, s
         scan = backend.name() == "jax" and backend.has_accelerator()
     if not scan:  # fit's own loop over steps_per_execution steps (compiled into one on TF)
         before = model.steps_per_execution
-        model.steps_per_execution = steps_per_call or -(-len(x) // batch_size)
+        # A whole epoch per execution only on an accelerator: on a CPU it bought nothing on
+        # JAX (0.995x) and cost TensorFlow a third (0.67x) in `speed.py --compare-unfused`.
+        whole_epoch = -(-len(x) // batch_size) if backend.has_accelerator() else before
+        model.steps_per_execution = steps_per_call or whole_epoch
         model.train_function = None
         try:
             return model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=shuffle, **fit_kwargs)

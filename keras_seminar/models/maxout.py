@@ -27,11 +27,13 @@ PAPER_RECIPE = Recipe(epochs=100, batch_size=128, optimizer="adam", learning_rat
                       schedule="onecycle", model_options={"kernel_constraint": {
                           "class_name": "MaxNorm", "config": {"max_value": 1.9365, "axis": 0}}})
 
-# The conv net is not permutation-invariant: pad-and-crop shifts of up to 3 pixels and flips
+# The conv net is not permutation-invariant: pad-and-crop shifts of up to 2 pixels and flips
 # (training and test time) where labels survive them (see resnet.py). ~27M multiply-adds per
-# image: ~100 s/epoch on a 2-core CPU with JAX, so 10 epochs.
-CNN_RECIPE = Recipe(epochs=10, batch_size=128, optimizer="adam", learning_rate=2e-3,
-                    schedule="onecycle", label_smoothing=0.1, augment={"shift": 3, "flip": True},
+# image: ~100 s/epoch on a 2-core CPU with JAX. 10 epochs with 3-pixel shifts gave 90.10 and
+# 90.47% on Fashion-MNIST (seeds 0, 1), underfitting (train accuracy below validation), so 14
+# epochs with 2-pixel shifts.
+CNN_RECIPE = Recipe(epochs=14, batch_size=128, optimizer="adam", learning_rate=2e-3,
+                    schedule="onecycle", label_smoothing=0.1, augment={"shift": 2, "flip": True},
                     tta=True)
 
 
