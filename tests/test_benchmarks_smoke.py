@@ -50,3 +50,38 @@ def test_speed_fused_ratio_smoke():
 def test_layers_bench_smoke():
     out = _run("layers_bench.py", "--smoke")
     assert "Maxout" in out or "maxout" in out
+
+
+def _record(model, dataset, seed, accuracy):
+    return {"model": model, "dataset": dataset, "seed": seed, "epochs": 3, "train_seconds": 10.0,
+            "test": {"accuracy": accuracy}, "environment": {"backend": "jax", "keras": "3.15.1"}}
+
+
+def test_zoo_table_merges_runs_cards_and_committed_rows(tmp_path):
+    # A fresh clone has no runs/: a seed left only as a shipped card (of a pair with other runs),
+    # and a row left only in the committed zoo.json, must survive a regeneration; a card alone
+    # makes no row (it would replace a committed two-seed row); a run's metrics beat its card.
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import zoo_table
+    finally:
+        sys.path.pop(0)
+    runs, cards = tmp_path / "runs", tmp_path / "cards"
+    (runs / "a_s1").mkdir(parents=True)
+    cards.mkdir()
+    (runs / "a_s1" / "metrics.json").write_text(json.dumps(_record("cnn", "mnist", 1, 0.99)))
+    (cards / "cnn_mnist.json").write_text(json.dumps(_record("cnn", "mnist", 0, 0.98)))
+    (cards / "notes.json").write_text(json.dumps({"unrelated": True}))
+    (cards / "lstm_mnist.json").write_text(json.dumps(_record("lstm", "mnist", 0, 0.5)))
+    rows = zoo_table.collect(str(runs), str(cards))
+    assert [(r["model"], r["accuracy_per_seed"], r["mean_accuracy"]) for r in rows] == [
+        ("cnn", [98.0, 99.0], 98.5)]
+    assert rows[0]["met"] is False  # target 99.2
+    previous = [{"dataset": "mnist", "model": "cnn", "mean_accuracy": 1.0},
+                {"dataset": "mnist", "model": "lstm", "mean_accuracy": 98.5, "met": False}]
+    merged = zoo_table.merge(rows, previous)
+    assert [(r["model"], r["mean_accuracy"]) for r in merged] == [("cnn", 98.5), ("lstm", 98.5)]
+    assert merged[1]["target"] == 98.8 and merged[1]["met"] is False
+    (runs / "a_s0").mkdir()
+    (runs / "a_s0" / "metrics.json").write_text(json.dumps(_record("cnn", "mnist", 0, 0.995)))
+    assert zoo_table.collect(str(runs), str(cards))[0]["accuracy_per_seed"] == [99.5, 99.0]
