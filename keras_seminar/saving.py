@@ -25,12 +25,15 @@ def card_path(model_path):
 
 def environment():
     """Backend and versions, recorded beside every result."""
+    import importlib
+
     import numpy
 
     from keras_seminar.backend import device_description
 
-    return {"backend": keras.backend.backend(), "device": device_description(),
-            "keras": keras.__version__,
+    backend = keras.backend.backend()
+    return {"backend": backend, "backend_version": importlib.import_module(backend).__version__,
+            "device": device_description(), "keras": keras.__version__,
             "numpy": numpy.__version__, "python": platform.python_version(),
             "platform": platform.platform(), "command": " ".join(sys.argv)}
 

@@ -32,3 +32,5 @@ def test_card_records_environment_and_previous_digest(tmp_path):
     assert card == second and card["previous_sha256"] == first["sha256"]
     assert card["environment"]["keras"] == keras.__version__
     assert card["environment"]["backend"] == keras.backend.backend()
+    backend_module = __import__(keras.backend.backend())  # the backends are modules of that name
+    assert card["environment"]["backend_version"] == backend_module.__version__
