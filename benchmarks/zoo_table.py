@@ -83,24 +83,30 @@ def collect(runs_dir, cards_dir=None):
             "target": target, "met": None if target is None else bool(np.mean(accs) >= target),
             "epochs": ms[0]["epochs"], "mean_train_seconds": round(float(np.mean([m["train_seconds"] for m in ms])), 1),
             "device": env.get("device", "cpu"), "backend": env["backend"], "keras": env["keras"],
-            "command": f"bash benchmarks/zoo.sh {model} {dataset} \"{' '.join(str(m['seed']) for m in sorted(ms, key=lambda m: m['seed']))}\"",
+            # Cards before 2026-12 did not record it; seeds may differ (one venv per session).
+            "backend_versions": sorted({m["environment"].get("backend_version") for m in ms} - {None}),
+            "command": ("" if env["backend"] == "tensorflow" else f"KERAS_BACKEND={env['backend']} ")
+            + f"bash benchmarks/zoo.sh {model} {dataset} \"{' '.join(str(m['seed']) for m in sorted(ms, key=lambda m: m['seed']))}\"",
         })
     return rows
 
 
 def markdown(rows):
-    lines = ["| data set | model | test accuracy % (mean) | per seed | target | epochs | train s (mean) | device, backend |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| data set | model | test accuracy % (mean) | per seed | target | epochs | train s (mean) "
+             "| device, backend, versions | command |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         if r.get("pending"):
             lines.append(f"| {r['dataset']} | {r['model']} | pending: {r['pending']} | - | "
-                         f"{r['target']} | - | - | `{r['command']}` |")
+                         f"{r['target']} | - | - | - | `{r['command']}` |")
             continue
         mark = "" if r["met"] is None else (" ✓" if r["met"] else " ✗")
+        backend = " ".join([r["backend"], " / ".join(r.get("backend_versions", []))]).strip()
         lines.append(f"| {r['dataset']} | {r['model']} | {r['mean_accuracy']:.2f}{mark} | "
                      f"{', '.join(f'{a:.2f}' for a in r['accuracy_per_seed'])} | "
                      f"{r['target'] if r['target'] is not None else '-'} | {r['epochs']} | "
-                     f"{r['mean_train_seconds']} | {r['device']}, {r['backend']}, keras {r['keras']} |")
+                     f"{r['mean_train_seconds']} | {r['device']}, {backend}, keras {r['keras']} | "
+                     f"`{r['command']}` |")
     return "\n".join(lines) + "\n"
 
 
