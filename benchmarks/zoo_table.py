@@ -68,6 +68,19 @@ def _records(runs_dir, cards_dir):
     return list(records.values())
 
 
+def _zoo_args(records):
+    """`ZOO_ARGS="..." ` as the runs used it: zoo.sh appends $ZOO_ARGS after `--quiet`."""
+    extras = set()
+    for m in records:
+        argv = m.get("environment", {}).get("command", "").split()
+        extras.add(" ".join(argv[argv.index("--quiet") + 1:]) if "--quiet" in argv else "")
+    if len(extras) > 1:
+        raise ValueError(f"The seeds of {records[0]['model']} on {records[0]['dataset']} ran with "
+                         f"different ZOO_ARGS: {sorted(extras)}. Tabulate them apart.")
+    extra = extras.pop() if extras else ""
+    return f'ZOO_ARGS="{extra}" ' if extra else ""
+
+
 def collect(runs_dir, cards_dir=None):
     groups = collections.defaultdict(list)
     for m in _records(runs_dir, cards_dir):
@@ -86,7 +99,7 @@ def collect(runs_dir, cards_dir=None):
             # Cards before 2026-12 did not record it; seeds may differ (one venv per session).
             "backend_versions": sorted({m["environment"].get("backend_version") for m in ms} - {None}),
             "command": ("" if env["backend"] == "tensorflow" else f"KERAS_BACKEND={env['backend']} ")
-            + f"bash benchmarks/zoo.sh {model} {dataset} \"{' '.join(str(m['seed']) for m in sorted(ms, key=lambda m: m['seed']))}\"",
+            + _zoo_args(ms) + f"bash benchmarks/zoo.sh {model} {dataset} \"{' '.join(str(m['seed']) for m in sorted(ms, key=lambda m: m['seed']))}\"",
         })
     return rows
 

@@ -52,6 +52,15 @@ def test_layers_bench_smoke():
     assert "Maxout" in out or "maxout" in out
 
 
+def _zoo_table():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import zoo_table
+    finally:
+        sys.path.pop(0)
+    return zoo_table
+
+
 def _record(model, dataset, seed, accuracy):
     return {"model": model, "dataset": dataset, "seed": seed, "epochs": 3, "train_seconds": 10.0,
             "test": {"accuracy": accuracy}, "environment": {"backend": "jax", "keras": "3.15.1"}}
@@ -61,11 +70,7 @@ def test_zoo_table_merges_runs_cards_and_committed_rows(tmp_path):
     # A fresh clone has no runs/: a seed left only as a shipped card (of a pair with other runs),
     # and a row left only in the committed zoo.json, must survive a regeneration; a card alone
     # makes no row (it would replace a committed two-seed row); a run's metrics beat its card.
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        import zoo_table
-    finally:
-        sys.path.pop(0)
+    zoo_table = _zoo_table()
     runs, cards = tmp_path / "runs", tmp_path / "cards"
     (runs / "a_s1").mkdir(parents=True)
     cards.mkdir()
@@ -85,3 +90,16 @@ def test_zoo_table_merges_runs_cards_and_committed_rows(tmp_path):
     (runs / "a_s0").mkdir()
     (runs / "a_s0" / "metrics.json").write_text(json.dumps(_record("cnn", "mnist", 0, 0.995)))
     assert zoo_table.collect(str(runs), str(cards))[0]["accuracy_per_seed"] == [99.5, 99.0]
+
+
+def test_zoo_table_command_repeats_zoo_args():
+    zoo_table = _zoo_table()
+    runs = [_record("resnet20", "mnist", seed, 0.995) for seed in (0, 1)]
+    for m in runs:
+        m["environment"]["command"] = f"keras-seminar train --seed {m['seed']} --slim --quiet --epochs 10"
+    assert zoo_table._zoo_args(runs) == 'ZOO_ARGS="--epochs 10" '
+    runs[1]["environment"]["command"] = "keras-seminar train --seed 1 --slim --quiet"
+    with pytest.raises(ValueError, match="different ZOO_ARGS"):
+        zoo_table._zoo_args(runs)
+    runs[0]["environment"]["command"] = "keras-seminar train --seed 0 --slim --quiet"
+    assert zoo_table._zoo_args(runs) == ""
