@@ -15,7 +15,6 @@ package) side by side in the same process, so the ratio is measured in one run.
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -25,8 +24,7 @@ _PROCESS_START = time.perf_counter()  # before Keras and the backend are importe
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_seminar import datasets  # noqa: E402
-from keras_seminar.backend import device_description  # noqa: E402
+from keras_seminar import datasets, saving  # noqa: E402
 from keras_seminar.training import TrainConfig, images_to_inputs, train  # noqa: E402
 
 
@@ -105,8 +103,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.smoke:
         args.epochs, args.train_limit, args.batch_size = 2, 1024, 128
-    env = {"device": device_description(), "backend": keras.backend.backend(),
-           "keras": keras.__version__, "numpy": np.__version__, "python": platform.python_version(),
+    env = {**saving.environment(),  # device, backend and its version, keras, numpy, python
            "command": " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])}
     runs = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -87,11 +87,12 @@ def collect(runs_dir, cards_dir=None):
         groups[(m["dataset"], m["model"])].append(m)
     rows = []
     for (dataset, model), ms in sorted(groups.items()):
-        accs = [100 * m["test"]["accuracy"] for m in sorted(ms, key=lambda m: m["seed"])]
+        ms = sorted(ms, key=lambda m: m["seed"])
+        accs = [100 * m["test"]["accuracy"] for m in ms]
         env = ms[0]["environment"]
         target = TARGETS.get(dataset, {}).get(model)
         rows.append({
-            "dataset": dataset, "model": model, "seeds": sorted(m["seed"] for m in ms),
+            "dataset": dataset, "model": model, "seeds": [m["seed"] for m in ms],
             "accuracy_per_seed": [round(a, 2) for a in accs], "mean_accuracy": round(float(np.mean(accs)), 2),
             "target": target, "met": None if target is None else bool(np.mean(accs) >= target),
             "epochs": ms[0]["epochs"], "mean_train_seconds": round(float(np.mean([m["train_seconds"] for m in ms])), 1),
@@ -99,7 +100,7 @@ def collect(runs_dir, cards_dir=None):
             # Cards before 2026-12 did not record it; seeds may differ (one venv per session).
             "backend_versions": sorted({m["environment"].get("backend_version") for m in ms} - {None}),
             "command": ("" if env["backend"] == "tensorflow" else f"KERAS_BACKEND={env['backend']} ")
-            + _zoo_args(ms) + f"bash benchmarks/zoo.sh {model} {dataset} \"{' '.join(str(m['seed']) for m in sorted(ms, key=lambda m: m['seed']))}\"",
+            + _zoo_args(ms) + f"bash benchmarks/zoo.sh {model} {dataset} \"{' '.join(str(m['seed']) for m in ms)}\"",
         })
     return rows
 

@@ -147,7 +147,7 @@ class Report:
                   f"- command: `{_command()}`",
                   f"- device: {device_description()}",
                   f"- backend: {env['backend']}; keras {env['keras']}, numpy {env['numpy']}, "
-                  f"{_framework_version()}, python {env['python']}",
+                  f"{env['backend']} {env['backend_version']}, python {env['python']}",
                   f"- seeds: {list(seeds)} ({len(list(seeds))} run(s) per setting)",
                   f"- scale: {getattr(config, 'scale', '')}",
                   f"- wall time: {elapsed:.0f} s", "", "Config:", "", "```json",
@@ -168,14 +168,6 @@ def _command():
         return "keras-seminar " + " ".join(argv[1:])
     return " ".join(argv)
 
-
-def _framework_version():
-    backend = keras.backend.backend()
-    try:
-        module = importlib.import_module(backend)
-        return f"{backend} {module.__version__}"
-    except ImportError:
-        return backend
 
 
 def resolve(name):
