@@ -29,8 +29,12 @@ _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or inf; nothing was saved."""
+from keras_seminar.errors import TrainingDiverged  # noqa: E402  (re-exported)
+
+
+def recipe_for(model_name, **overrides):
+    """The model's default `Recipe` with `overrides` (e.g. `epochs=3`) applied."""
+    return dataclasses.replace(models.get_recipe(model_name), **overrides)
 
 
 @dataclasses.dataclass
@@ -197,6 +201,53 @@ def compile_model(model, recipe, steps_per_epoch, steps_per_execution=1):
     return model
 
 
+def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=(), verbose=0,
+               seed=None, epochs=None, steps_per_execution=1, fused=False):
+    """Compiles `model` for `recipe` (optimizer, schedule, label smoothing) and fits it.
+
+    The one fit path: `train()` and the experiments use it. A NaN guard stops on the first
+    non-finite loss and `TrainingDiverged` is raised.
+
+    Args:
+        model: an uncompiled (or to be recompiled) `keras.Model`.
+        recipe: a `models.Recipe` (see `recipe_for`).
+        x_train, y_train: float inputs and integer labels.
+        validation_data: `(x_val, y_val)` or None.
+        callbacks: extra Keras callbacks.
+        verbose: Keras's `verbose`.
+        seed: seeds Keras (weights already built are not re-drawn) and the fused shuffling.
+        epochs: total epochs (default `recipe.epochs`; resumed fits start where a backup left).
+        steps_per_execution, fused: see `TrainConfig`.
+
+    Returns:
+        The `keras.callbacks.History` of this fit.
+
+    Example:
+        >>> history = fit_arrays(build_model("softmax"), recipe_for("softmax", epochs=1), x, y)
+    """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    epochs = recipe.epochs if epochs is None else epochs
+    steps = -(-len(x_train) // recipe.batch_size)
+    compile_model(model, recipe, steps, 1 if fused else steps_per_execution)
+    guard = NaNGuard()
+    fit_kwargs = {"epochs": epochs, "callbacks": [guard, *callbacks], "verbose": verbose,
+                  "validation_data": validation_data}
+    if fused:
+        per_call = steps_per_execution if steps_per_execution > 1 else None
+        history = fit_fused(model, x_train, y_train, recipe.batch_size, steps_per_call=per_call,
+                            seed=seed, **fit_kwargs)
+    else:
+        history = model.fit(x_train, y_train, batch_size=recipe.batch_size, **fit_kwargs)
+    if guard.diverged_at is not None:
+        epoch, batch, loss = guard.diverged_at
+        raise TrainingDiverged(
+            f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
+            f"saved. Lower the learning rate (now {recipe.learning_rate}) or the regularizer "
+            "strength.")
+    return history
+
+
 def build_for(config, data):
     """The model of `config`, built for `data`'s shapes with the recipe's augmentation."""
     builder = models.registry._entry(config.model)[0]
@@ -243,7 +294,6 @@ def train(config=None, **overrides):
     x_train, y_train = images_to_inputs(data.x_train[:config.train_limit]), data.y_train[:config.train_limit]
     x_val, y_val = images_to_inputs(data.x_val), data.y_val
     x_test, y_test = images_to_inputs(data.x_test[:config.test_limit]), data.y_test[:config.test_limit]
-    steps = -(-len(x_train) // recipe.batch_size)
     run_dir = os.path.join(config.runs_dir, config.run_name)
     backup_dir = os.path.join(run_dir, "backup")
     if not config.resume and os.path.isdir(backup_dir):
@@ -259,8 +309,7 @@ def train(config=None, **overrides):
     if replicas > 1:  # every batch, the last one too, must split evenly over the devices
         x_train, y_train = x_train[:len(x_train) - len(x_train) % replicas], y_train[:len(y_train) - len(y_train) % replicas]
         x_val, y_val = x_val[:len(x_val) - len(x_val) % replicas], y_val[:len(y_val) - len(y_val) % replicas]
-    guard = NaNGuard()
-    callbacks = [guard, AtomicBackupAndRestore(backup_dir), TensorBoard(run_dir), *config.callbacks]
+    callbacks = [AtomicBackupAndRestore(backup_dir), TensorBoard(run_dir), *config.callbacks]
     if config.monitors:
         probe_x, probe_y = (x_val, y_val) if len(x_val) else (x_train, y_train)
         callbacks += make_monitors(config.monitors, run_dir, probe_x[:512], probe_y[:512])
@@ -271,30 +320,19 @@ def train(config=None, **overrides):
             model = build_for(config, data)
         finally:
             keras.mixed_precision.set_dtype_policy(policy)
-        model = compile_model(model, recipe, steps,
-                              1 if config.fused else config.steps_per_execution)
-        fit_kwargs = {"epochs": recipe.epochs, "callbacks": callbacks, "verbose": config.verbose,
-                      "validation_data": (x_val, y_val) if len(x_val) else None}
         start = time.perf_counter()
         try:
-            if config.fused:
-                per_call = config.steps_per_execution if config.steps_per_execution > 1 else None
-                history = fit_fused(model, x_train, y_train, recipe.batch_size,
-                                    steps_per_call=per_call, seed=config.seed, **fit_kwargs)
-            else:
-                history = model.fit(x_train, y_train, batch_size=recipe.batch_size, **fit_kwargs)
+            history = fit_arrays(
+                model, recipe, x_train, y_train,
+                validation_data=(x_val, y_val) if len(x_val) else None, callbacks=callbacks,
+                verbose=config.verbose, seed=config.seed,
+                steps_per_execution=config.steps_per_execution, fused=config.fused)
         except ValueError as e:
             if "weights" in str(e) or "shape" in str(e):
                 raise ValueError(f"{backup_dir} holds a backup of a different model ({e}). Use "
                                  "another --run-name, or --no-resume to start over.") from e
             raise
         train_seconds = time.perf_counter() - start
-        if guard.diverged_at is not None:
-            epoch, batch, loss = guard.diverged_at
-            raise TrainingDiverged(
-                f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
-                f"saved. Lower the learning rate (now {recipe.learning_rate}) or the regularizer "
-                "strength.")
         test = test_metrics(model, x_test, y_test, replicas, tta=config.use_tta)
     test = {k: float(v) for k, v in test.items()}
     result = {
