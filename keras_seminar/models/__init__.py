@@ -1,6 +1,27 @@
-"""The model zoo: `build_model(name, **options)` for every family of the seminar."""
+"""The model zoo: `build_model(name, **options)` for every family of the seminar.
 
-from keras_seminar.models import cnn, lenet, lstm, maxout, nin, resnet, softmax, speedrun  # noqa: F401  (registration)
-from keras_seminar.models.registry import Recipe, available, build_model, describe, get_recipe
+A family registers its `ModelSpec`s from its own file; importing the file here registers it.
+"""
 
-__all__ = ["Recipe", "available", "build_model", "describe", "get_recipe"]
+from keras_seminar.models import (  # noqa: F401  (registration)
+    cnn,
+    lenet,
+    lstm,
+    maxout,
+    mlp,
+    nin,
+    resnet,
+    softmax,
+    speedrun,
+)
+from keras_seminar.models.registry import (
+    ModelSpec,
+    Recipe,
+    available,
+    build_model,
+    describe,
+    get_recipe,
+    get_spec,
+)
+
+__all__ = ["ModelSpec", "Recipe", "available", "build_model", "describe", "get_recipe", "get_spec"]

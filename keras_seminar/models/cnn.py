@@ -3,15 +3,21 @@
 import keras
 
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam with a one-cycle schedule (warm-up, cosine decay) and light translation augmentation:
 # the tutorial's architecture, trained the modern way so it passes 91% on Fashion-MNIST quickly.
 RECIPE = Recipe(epochs=8, batch_size=128, learning_rate=2e-3, schedule="onecycle",
                 label_smoothing=0.0, augment=None)
 
+OPTIONS = frozenset({"filters", "kernel_size", "dense_units", "dropout", "activation",
+                     "kernel_regularizer", "kernel_constraint", "output_constraint",
+                     "classifier_activation", "augment", "name"})
+# For tuning/: the width multiplier scales these options; depth is the number of conv stages.
+SEARCH_SPACE = {"width": ("filters", "dense_units"),
+                "depth": {"option": "filters", "rule": "length", "choices": (1, 2, 3)}}
 
-@register("cnn", RECIPE, "TF-tutorial CNN: 2x (conv5x5 + max-pool) 32/64, dense 1024, dropout")
+
 def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_size=5,
               dense_units=1024, dropout=0.5, activation="relu", kernel_regularizer=None,
               kernel_constraint=None, output_constraint=None, classifier_activation="softmax",
@@ -47,3 +53,8 @@ def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = _common.classifier_head(x, num_classes, classifier_activation, out_constraint, reg)
     return keras.Model(inputs, outputs, name=name)
+
+
+register(ModelSpec("cnn", build_cnn, RECIPE,
+                   "TF-tutorial CNN: 2x (conv5x5 + max-pool) 32/64, dense 1024, dropout",
+                   OPTIONS, SEARCH_SPACE))

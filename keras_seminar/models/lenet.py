@@ -10,13 +10,18 @@ replaced by their standard modern stand-ins (activation / pooling options, full 
 import keras
 
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # ~61.7k parameters: 8.5 s/epoch on a 2-core CPU (TF), so 20 epochs take ~3 min. Adam with a
 # one-cycle schedule; +-10% random translations are worth ~0.2% on MNIST and are label-safe on
 # both data sets (no flips: the recipe is per model and flips are wrong for digits).
 RECIPE = Recipe(epochs=20, batch_size=128, optimizer="adam", learning_rate=3e-3,
                 schedule="onecycle", label_smoothing=0.0, augment={"translate": 0.1})
+
+OPTIONS = frozenset({"stackwise_num_filters", "dense_units", "kernel_size", "pooling", "activation",
+                     "dropout", "kernel_regularizer", "kernel_constraint", "output_constraint",
+                     "classifier_activation", "augment", "name"})
+SEARCH_SPACE = {"width": ("stackwise_num_filters", "dense_units")}
 
 _POOLING = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
 
@@ -30,7 +35,6 @@ def apply_lenet_stage(x, filters, kernel_size, padding, activation, pooling, ker
     return _POOLING[pooling](2, name=f"{name}_pool")(x)
 
 
-@register("lenet5", RECIPE, "LeNet-5 (LeCun 1998): conv5x5 6 + pool, conv5x5 16 + pool, 120, 84")
 def build_lenet5(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filters=(6, 16),
                  dense_units=(120, 84), kernel_size=5, pooling="max", activation="relu",
                  dropout=0.0, kernel_regularizer=None, kernel_constraint=None,
@@ -80,3 +84,8 @@ def build_lenet5(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filters=
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = _common.classifier_head(x, num_classes, classifier_activation, out_constraint, reg)
     return keras.Model(inputs, outputs, name=name)
+
+
+register(ModelSpec("lenet5", build_lenet5, RECIPE,
+                   "LeNet-5 (LeCun 1998): conv5x5 6 + pool, conv5x5 16 + pool, 120, 84",
+                   OPTIONS, SEARCH_SPACE))

@@ -10,7 +10,7 @@ import math
 import keras
 
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam with a one-cycle schedule (the warm-up keeps early LSTM gradients tame, as clipping
 # would). One layer of 128 units is expected to reach ~99% on MNIST and ~89-90% on
@@ -19,6 +19,13 @@ from keras_seminar.models.registry import Recipe, register
 # variant costs twice as much per epoch.
 RECIPE = Recipe(epochs=15, batch_size=128, optimizer="adam", learning_rate=3e-3,
                 schedule="onecycle", label_smoothing=0.0, augment=None)
+
+# No `augment`: the image augmentations are made for conv nets, not row sequences.
+OPTIONS = frozenset({"units", "num_layers", "bidirectional", "activation", "dropout",
+                     "kernel_regularizer", "kernel_constraint", "output_constraint",
+                     "classifier_activation", "name"})
+SEARCH_SPACE = {"width": ("units",),
+                "depth": {"option": "num_layers", "rule": "value", "choices": (1, 2, 3)}}
 
 
 def apply_recurrent_block(x, units, return_sequences, bidirectional, activation,
@@ -32,7 +39,6 @@ def apply_recurrent_block(x, units, return_sequences, bidirectional, activation,
     return layer(x)
 
 
-@register("lstm", RECIPE, "LSTM over image rows (28 steps x 28 pixels), last state -> softmax")
 def build_lstm(input_shape=(28, 28, 1), num_classes=10, units=128, num_layers=1,
                bidirectional=False, activation="tanh", dropout=0.0, kernel_regularizer=None,
                kernel_constraint=None, output_constraint=None, classifier_activation="softmax",
@@ -81,6 +87,10 @@ def build_lstm(input_shape=(28, 28, 1), num_classes=10, units=128, num_layers=1,
     return keras.Model(inputs, outputs, name=name)
 
 
+register(ModelSpec("lstm", build_lstm, RECIPE,
+                   "LSTM over image rows (28 steps x 28 pixels), last state -> softmax",
+                   OPTIONS, SEARCH_SPACE))
 # The same builder with one option changed: a config, not a copy.
-register("bilstm", RECIPE, "Bidirectional LSTM over image rows, both final states -> softmax")(
-    functools.partial(build_lstm, bidirectional=True, name="bilstm"))
+register(ModelSpec("bilstm", functools.partial(build_lstm, bidirectional=True, name="bilstm"),
+                   RECIPE, "Bidirectional LSTM over image rows, both final states -> softmax",
+                   OPTIONS, SEARCH_SPACE))

@@ -5,7 +5,7 @@ import keras
 
 from keras_seminar.layers import Maxout, MaxoutChannels
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # The paper's MNIST MLP (2 x 240 units x 5 pieces, max-norm 1.9365 on every unit's incoming
 # weights), trained with Adam + one-cycle instead of a long SGD + momentum schedule. Two
@@ -37,7 +37,6 @@ CNN_RECIPE = Recipe(epochs=14, batch_size=128, optimizer="adam", learning_rate=2
                     tta=True)
 
 
-@register("maxout_mlp", RECIPE, "Maxout MLP (Goodfellow 2013): 2 x 240 units x 5 pieces, dropout")
 def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(240, 240),
                      num_pieces=5, input_dropout=0.2, dropout=0.5, activation="linear",
                      kernel_regularizer=None, kernel_constraint=None, output_constraint=None,
@@ -82,9 +81,17 @@ def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(2
     return keras.Model(inputs, outputs, name=name)
 
 
-register("maxout_mlp_paper", PAPER_RECIPE,
-         "Maxout MLP with the paper's permutation-invariant recipe (50% dropout, no augmentation)")(
-    build_maxout_mlp)
+MLP_OPTIONS = frozenset({"stackwise_units", "num_pieces", "input_dropout", "dropout", "activation",
+                         "kernel_regularizer", "kernel_constraint", "output_constraint",
+                         "classifier_activation", "augment", "name"})
+MLP_SEARCH_SPACE = {"width": ("stackwise_units",),
+                    "depth": {"option": "stackwise_units", "rule": "length", "choices": (1, 2, 3)}}
+register(ModelSpec("maxout_mlp", build_maxout_mlp, RECIPE,
+                   "Maxout MLP (Goodfellow 2013): 2 x 240 units x 5 pieces, dropout",
+                   MLP_OPTIONS, MLP_SEARCH_SPACE))
+register(ModelSpec("maxout_mlp_paper", build_maxout_mlp, PAPER_RECIPE,
+                   "Maxout MLP with the paper's permutation-invariant recipe (50% dropout, no "
+                   "augmentation)", MLP_OPTIONS, MLP_SEARCH_SPACE))
 
 
 def apply_conv_maxout(x, filters, num_pieces, kernel_size, activation, kernel_regularizer,
@@ -98,7 +105,6 @@ def apply_conv_maxout(x, filters, num_pieces, kernel_size, activation, kernel_re
     return keras.layers.Activation(activation, name=f"{name}_activation")(x)
 
 
-@register("maxout_cnn", CNN_RECIPE, "Conv maxout net: 3 x (conv maxout 48/48/24 + pool), dropout")
 def build_maxout_cnn(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filters=(48, 48, 24),
                      num_pieces=2, kernel_size=5, activation="linear", dropout=0.3,
                      kernel_regularizer=None, kernel_constraint=None, output_constraint=None,
@@ -139,3 +145,11 @@ def build_maxout_cnn(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filt
     x = keras.layers.Flatten(name="flatten")(x)
     outputs = _common.classifier_head(x, num_classes, classifier_activation, out_constraint, reg)
     return keras.Model(inputs, outputs, name=name)
+
+
+CNN_OPTIONS = frozenset({"stackwise_num_filters", "num_pieces", "kernel_size", "activation", "dropout",
+                         "kernel_regularizer", "kernel_constraint", "output_constraint",
+                         "classifier_activation", "augment", "name"})
+register(ModelSpec("maxout_cnn", build_maxout_cnn, CNN_RECIPE,
+                   "Conv maxout net: 3 x (conv maxout 48/48/24 + pool), dropout",
+                   CNN_OPTIONS, {"width": ("stackwise_num_filters",)}))

@@ -10,7 +10,7 @@ import keras
 
 from keras_seminar.layers import MLPConv
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam + one-cycle, label smoothing 0.1, pad-and-crop shifts of up to 3 pixels and horizontal
 # flips (`RandomShift`) and flip test-time augmentation; both dropped for digits, whose labels
@@ -19,6 +19,11 @@ from keras_seminar.models.registry import Recipe, register
 # Not yet validated by a full run.
 RECIPE = Recipe(epochs=15, batch_size=128, optimizer="adam", learning_rate=2e-3,
                 schedule="onecycle", label_smoothing=0.1, augment={"shift": 3, "flip": True}, tta=True)
+
+OPTIONS = frozenset({"stackwise_num_filters", "stackwise_kernel_sizes", "stackwise_pooling",
+                     "use_batchnorm", "activation", "dropout", "kernel_regularizer",
+                     "kernel_constraint", "output_constraint", "classifier_activation", "augment",
+                     "name"})
 
 _POOLING = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
 
@@ -37,7 +42,6 @@ def apply_gap_head(x, num_classes, classifier_activation, kernel_regularizer=Non
                                    name="predictions")(x)
 
 
-@register("nin", RECIPE, "Network in Network: 3 mlpconv blocks, dropout, global-average-pool head")
 def build_nin(input_shape=(28, 28, 1), num_classes=10,
               stackwise_num_filters=((192, 160, 96), (192, 192, 192), (192, 192)),
               stackwise_kernel_sizes=(5, 5, 3), stackwise_pooling=("max", "average"),
@@ -93,3 +97,8 @@ def build_nin(input_shape=(28, 28, 1), num_classes=10,
                 x = keras.layers.Dropout(dropout, name=f"mlpconv{i + 1}_dropout")(x)
     outputs = apply_gap_head(x, num_classes, classifier_activation, reg, out_constraint)
     return keras.Model(inputs, outputs, name=name)
+
+
+register(ModelSpec("nin", build_nin, RECIPE,
+                   "Network in Network: 3 mlpconv blocks, dropout, global-average-pool head",
+                   OPTIONS, {"width": ("stackwise_num_filters",)}))

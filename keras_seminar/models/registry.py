@@ -1,17 +1,31 @@
-"""One builder signature for every model family, and the training recipe that goes with it.
+"""The model contract: a `ModelSpec` per zoo name, registered by one call in the model's own file.
 
 Every builder is `builder(input_shape=(28, 28, 1), num_classes=10, **options)` and returns an
 uncompiled `keras.Model` whose inputs are float images in [0, 1] and whose output is class
-probabilities (`classifier_activation="softmax"`) or logits (`None`).
+probabilities (`classifier_activation="softmax"`) or logits (`None`). What else a builder takes
+is declared in its spec's `options`; an option it does not declare is refused by name.
 
 Example:
-    >>> from keras_seminar.models import build_model
+    >>> from keras_seminar.models import build_model, get_spec
     >>> model = build_model("cnn", kernel_regularizer="l12")
+    >>> "dropout" in get_spec("softmax").options
+    False
 """
 
 import dataclasses
+import functools
+import inspect
+import numbers
+from collections.abc import Callable
+
+from keras_seminar.errors import UsageError
 
 _REGISTRY = {}
+
+# The options the README's "one signature" promises (beyond input_shape / num_classes); a
+# family that cannot take one leaves it out of its `options`, and asking for it is an error.
+COMMON_OPTIONS = frozenset({"kernel_regularizer", "kernel_constraint", "output_constraint",
+                            "activation", "dropout", "augment"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,14 +64,110 @@ class Recipe:
     model_options: dict | None = None
 
 
-def register(name, recipe, description):
-    """Decorator adding a builder to the registry under `name`."""
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """One zoo model: how to build it, train it, describe it and search around it.
 
-    def wrap(builder):
-        _REGISTRY[name] = (builder, recipe, description)
-        return builder
+    Attributes:
+        name: the zoo name (`keras-seminar train --model NAME`).
+        builder: `builder(input_shape=..., num_classes=..., **options)` -> `keras.Model`.
+        recipe: the default `Recipe`.
+        description: one line for `keras-seminar models`.
+        options: the builder options it accepts beyond `input_shape` / `num_classes`
+            (declared, never read from the builder's signature).
+        search_space: plain data for `tuning/` (the package never imports it):
+            `{"width": (option, ...), "depth": {"option": str, "rule": "value" | "length" |
+            "per_stage", "choices": (int, ...)}}`, either key optional; `{}` for none.
 
-    return wrap
+    Example:
+        >>> spec = get_spec("cnn")
+        >>> model = spec.build(input_shape=(28, 28, 1), num_classes=10, dropout=0.25)
+    """
+
+    name: str
+    builder: Callable
+    recipe: Recipe
+    description: str
+    options: frozenset
+    search_space: dict = dataclasses.field(default_factory=dict, hash=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", frozenset(self.options))
+        unknown = set(self.search_space) - {"width", "depth"}
+        if unknown:
+            raise ValueError(f"Expected search_space keys 'width' and 'depth'. "
+                             f"Received: search_space keys {sorted(unknown)} for model {self.name!r}")
+
+    @functools.cached_property
+    def defaults(self):
+        """The builder's default value of each declared option (`inspect` reads only defaults)."""
+        params = inspect.signature(self.builder).parameters
+        return {k: p.default for k, p in params.items()
+                if k in self.options and p.default is not inspect.Parameter.empty}
+
+    def check_options(self, options):
+        """Raises `UsageError` for an option this model does not declare."""
+        for option in options:
+            if option not in self.options:
+                raise UsageError(f"Model {self.name!r} does not take option {option!r}. "
+                                 f"It takes: {sorted(self.options)}")
+
+    def build(self, input_shape=(28, 28, 1), num_classes=10, **options):
+        """Checks the shapes and options, then builds the model.
+
+        A `TypeError` raised inside the builder is a bug and is not wrapped. A backend shape
+        error (a layer's output would be empty) is reported as `input_shape` being too small
+        when the same options build at a larger input.
+        """
+        input_shape = _check_input_shape(input_shape)
+        num_classes = _check_num_classes(num_classes)
+        self.check_options(options)
+        try:
+            return self.builder(input_shape=input_shape, num_classes=num_classes, **options)
+        except UsageError:
+            raise
+        except ValueError as error:
+            larger = tuple(max(d, 64) for d in input_shape[:-1]) + input_shape[-1:]
+            if len(input_shape) < 2 or larger == input_shape or not self._builds(larger, num_classes, options):
+                raise
+            raise UsageError(f"Expected input_shape large enough for model {self.name!r} (its "
+                             f"layers would leave nothing to pool or convolve). "
+                             f"Received: input_shape={input_shape}") from error
+
+    def _builds(self, input_shape, num_classes, options):
+        try:
+            self.builder(input_shape=input_shape, num_classes=num_classes, **options)
+        except ValueError:
+            return False
+        return True
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_input_shape(input_shape):
+    dims = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else None
+    if not dims or not all(_is_int(d) and d > 0 for d in dims):
+        raise UsageError("Expected input_shape to be a tuple of positive integers, e.g. (28, 28, 1). "
+                         f"Received: input_shape={input_shape!r}")
+    return tuple(int(d) for d in dims)
+
+
+def _check_num_classes(num_classes):
+    if not _is_int(num_classes) or num_classes < 2:
+        raise UsageError(f"Expected num_classes to be an integer >= 2. Received: num_classes={num_classes!r}")
+    return int(num_classes)
+
+
+def register(spec):
+    """Adds `spec` (a `ModelSpec`) to the registry; returns it. One call per zoo name."""
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"Expected a ModelSpec. Received: spec={spec!r}")
+    if spec.name in _REGISTRY:
+        raise ValueError(f"Expected a new model name. Received: name={spec.name!r} (already registered)")
+    _REGISTRY[spec.name] = spec
+    return spec
 
 
 def available():
@@ -65,30 +175,30 @@ def available():
     return sorted(_REGISTRY)
 
 
-def _entry(name):
+def get_spec(name):
+    """The `ModelSpec` registered under `name`; `UsageError` listing the names otherwise."""
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(f"Unknown model {name!r}. Expected one of {available()}.")
+        raise UsageError(f"Unknown model {name!r}. Expected one of {available()}.")
     return _REGISTRY[name]
+
+
+def _entry(name):
+    """`(builder, recipe, description)`: the old positional record, kept for `training.py`
+    until it reads `get_spec` (do not use in new code)."""
+    spec = get_spec(name)
+    return spec.builder, spec.recipe, spec.description
 
 
 def get_recipe(name):
     """The default `Recipe` of model `name`."""
-    return _entry(name)[1]
+    return get_spec(name).recipe
 
 
 def describe(name):
-    return _entry(name)[2]
+    """The one-line description of model `name`."""
+    return get_spec(name).description
 
 
 def build_model(name, input_shape=(28, 28, 1), num_classes=10, **options):
-    """Builds the registered model `name` with the shared builder signature."""
-    builder = _entry(name)[0]
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-        raise ValueError(f"Expected num_classes to be an integer >= 2. Received: num_classes={num_classes!r}")
-    input_shape = tuple(input_shape)
-    if not input_shape or not all(isinstance(d, int) and d > 0 for d in input_shape):
-        raise ValueError(f"Expected input_shape to be positive integers. Received: input_shape={input_shape!r}")
-    try:
-        return builder(input_shape=input_shape, num_classes=num_classes, **options)
-    except TypeError as e:
-        raise ValueError(f"Bad option for model {name!r}: {e}") from e
+    """Builds the registered model `name`: `get_spec(name).build(...)`."""
+    return get_spec(name).build(input_shape=input_shape, num_classes=num_classes, **options)

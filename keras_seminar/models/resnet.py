@@ -16,7 +16,7 @@ import keras
 
 from keras_seminar.layers import apply_basic_block, apply_bottleneck_block, apply_wide_block
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # SGD + Nesterov at 0.1 with a short warm-up and cosine decay, weight decay 5e-4 and label
 # smoothing 0.1: the CIFAR recipe, shortened for 28x28 grey images. Pad-and-crop shifts of up to
@@ -174,15 +174,34 @@ def build_wide_resnet(input_shape=(28, 28, 1), num_classes=10, depth=16, width=4
     return keras.Model(inputs, outputs, name=name)
 
 
+_COMMON = {"activation", "dropout", "kernel_regularizer", "kernel_constraint", "output_constraint",
+           "classifier_activation", "augment", "name"}
+RESNET_OPTIONS = frozenset({"stackwise_num_filters", "stackwise_num_blocks", "stackwise_strides",
+                            "block_type", "preact", "stem_filters", *_COMMON})
+RESNET_SEARCH_SPACE = {"width": ("stackwise_num_filters", "stem_filters"),
+                       "depth": {"option": "stackwise_num_blocks", "rule": "per_stage",
+                                 "choices": (1, 2, 3, 5)}}
+WRN_OPTIONS = frozenset({"depth", "width", "stackwise_num_filters", "stackwise_strides", *_COMMON})
+WRN_SEARCH_SPACE = {"width": ("width",),
+                    "depth": {"option": "depth", "rule": "value", "choices": (10, 16, 22)}}
+
 for _depth in (20, 32, 56, 110):
-    register(f"resnet{_depth}", RECIPE, f"ResNet-{_depth} v1 (CIFAR-style, 3 stages of 16/32/64)")(
+    register(ModelSpec(
+        f"resnet{_depth}",
         functools.partial(build_resnet, stackwise_num_blocks=[(_depth - 2) // 6] * 3,
-                          preact=False, name=f"resnet{_depth}"))
+                          preact=False, name=f"resnet{_depth}"),
+        RECIPE, f"ResNet-{_depth} v1 (CIFAR-style, 3 stages of 16/32/64)",
+        RESNET_OPTIONS, RESNET_SEARCH_SPACE))
 for _depth in (20, 56):
-    register(f"resnet{_depth}_v2", RECIPE, f"ResNet-{_depth} v2 (pre-activation, 16/32/64)")(
+    register(ModelSpec(
+        f"resnet{_depth}_v2",
         functools.partial(build_resnet, stackwise_num_blocks=[(_depth - 2) // 6] * 3,
-                          preact=True, name=f"resnet{_depth}_v2"))
+                          preact=True, name=f"resnet{_depth}_v2"),
+        RECIPE, f"ResNet-{_depth} v2 (pre-activation, 16/32/64)", RESNET_OPTIONS,
+        RESNET_SEARCH_SPACE))
 for _depth, _width in ((16, 4), (28, 10)):
-    register(f"wrn{_depth}_{_width}", WRN_RECIPE, f"WRN-{_depth}-{_width} (pre-activation wide blocks)")(
-        functools.partial(build_wide_resnet, depth=_depth, width=_width,
-                          name=f"wrn{_depth}_{_width}"))
+    register(ModelSpec(
+        f"wrn{_depth}_{_width}",
+        functools.partial(build_wide_resnet, depth=_depth, width=_width, name=f"wrn{_depth}_{_width}"),
+        WRN_RECIPE, f"WRN-{_depth}-{_width} (pre-activation wide blocks)", WRN_OPTIONS,
+        WRN_SEARCH_SPACE))

@@ -11,7 +11,7 @@ import functools
 import keras
 
 from keras_seminar.models import _common
-from keras_seminar.models.registry import Recipe, register
+from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam + one-cycle at batch 256, label smoothing 0.2, shifts of up to 2 pixels and flips (where
 # labels survive them), flip test-time augmentation. Train it with `--fused` (data resident
@@ -23,21 +23,32 @@ RECIPE = Recipe(epochs=16, batch_size=256, optimizer="adam", learning_rate=3e-3,
 _BN = {"momentum": 0.9, "epsilon": 1e-5}
 
 
-def apply_speedrun_block(x, filters, kernel_regularizer, name):
-    """conv3x3 -> 2x2 max-pool -> BN -> GELU -> conv3x3 -> BN -> GELU (airbench's ConvGroup)."""
+# No `dropout` (batch norm and a short schedule regularize it, as in airbench).
+OPTIONS = frozenset({"stem_filters", "stackwise_num_filters", "activation", "kernel_regularizer",
+                     "kernel_constraint", "output_constraint", "classifier_activation", "augment",
+                     "name"})
+SEARCH_SPACE = {"width": ("stackwise_num_filters", "stem_filters"),
+                "depth": {"option": "stackwise_num_filters", "rule": "length", "choices": (2, 3)}}
+
+
+def apply_speedrun_block(x, filters, activation, kernel_regularizer, kernel_constraint, name):
+    """conv3x3 -> 2x2 max-pool -> BN -> act -> conv3x3 -> BN -> act (airbench's ConvGroup)."""
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                            kernel_regularizer=kernel_regularizer, name=f"{name}_conv1")(x)
+                            kernel_regularizer=kernel_regularizer,
+                            kernel_constraint=kernel_constraint, name=f"{name}_conv1")(x)
     x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
     x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn1")(x)
-    x = keras.layers.Activation("gelu", name=f"{name}_act1")(x)
+    x = keras.layers.Activation(activation, name=f"{name}_act1")(x)
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                            kernel_regularizer=kernel_regularizer, name=f"{name}_conv2")(x)
+                            kernel_regularizer=kernel_regularizer,
+                            kernel_constraint=kernel_constraint, name=f"{name}_conv2")(x)
     x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn2")(x)
-    return keras.layers.Activation("gelu", name=f"{name}_act2")(x)
+    return keras.layers.Activation(activation, name=f"{name}_act2")(x)
 
 
 def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
-                   stackwise_num_filters=(64, 256, 256), kernel_regularizer=None,
+                   stackwise_num_filters=(64, 256, 256), activation="gelu",
+                   kernel_regularizer=None, kernel_constraint=None, output_constraint=None,
                    classifier_activation="softmax", augment=None, name="speedrun"):
     """Stem conv -> one `apply_speedrun_block` per stage (each halves the size) -> global max-pool.
 
@@ -46,7 +57,10 @@ def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
     Args:
         stem_filters: filters of the first 3x3 convolution.
         stackwise_num_filters: filters of each stage.
+        activation: after every batch norm ("gelu", airbench's).
         kernel_regularizer: applied to every kernel.
+        kernel_constraint: applied to every conv kernel.
+        output_constraint: applied to the classifier kernel; defaults to `kernel_constraint`.
         augment: training-time augmentation, e.g. `{"shift": 2, "flip": True}`.
         Other arguments as in `build_cnn`.
 
@@ -55,23 +69,27 @@ def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
     """
     _common.check_positive_ints("stem_filters", stem_filters)
     filters = _common.check_positive_ints("stackwise_num_filters", stackwise_num_filters)
-    reg = _common.get_regularizer(kernel_regularizer)
+    keras.activations.get(activation)  # raises ValueError naming an unknown activation
+    reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
+                                                             output_constraint)
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)
-    x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False,
-                            kernel_regularizer=reg, name="stem_conv")(x)
+    x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, kernel_regularizer=reg,
+                            kernel_constraint=constraint, name="stem_conv")(x)
     x = keras.layers.BatchNormalization(**_BN, name="stem_bn")(x)
-    x = keras.layers.Activation("gelu", name="stem_act")(x)
+    x = keras.layers.Activation(activation, name="stem_act")(x)
     for i, f in enumerate(filters):
-        x = apply_speedrun_block(x, f, reg, name=f"stage{i + 1}")
+        x = apply_speedrun_block(x, f, activation, reg, constraint, name=f"stage{i + 1}")
     x = keras.layers.GlobalMaxPooling2D(name="pool")(x)
-    outputs = _common.classifier_head(x, num_classes, classifier_activation,
-                                      kernel_regularizer=reg)
+    outputs = _common.classifier_head(x, num_classes, classifier_activation, out_constraint, reg)
     return keras.Model(inputs, outputs, name=name)
 
 
-register("speedrun", RECIPE, "airbench-style speed-run CNN: conv-BN-GELU blocks 64/256/256, max-pool")(
-    build_speedrun)
-register("speedrun_small", RECIPE, "speedrun at a quarter of the width (16; 32/128/128): CPU-sized")(
-    functools.partial(build_speedrun, stem_filters=16, stackwise_num_filters=(32, 128, 128),
-                      name="speedrun_small"))
+register(ModelSpec("speedrun", build_speedrun, RECIPE,
+                   "airbench-style speed-run CNN: conv-BN-GELU blocks 64/256/256, max-pool",
+                   OPTIONS, SEARCH_SPACE))
+register(ModelSpec("speedrun_small",
+                   functools.partial(build_speedrun, stem_filters=16,
+                                     stackwise_num_filters=(32, 128, 128), name="speedrun_small"),
+                   RECIPE, "speedrun at a quarter of the width (16; 32/128/128): CPU-sized",
+                   OPTIONS, SEARCH_SPACE))

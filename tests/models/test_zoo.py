@@ -1,24 +1,23 @@
 """The model zoo: every family builds, trains a step, reloads safely, checks its options and has
 the published size. Deep nets are tested through their smallest member (ResNet-20, WRN-16-4)."""
 
-import inspect
-
 import keras
 import numpy as np
 import pytest
 
-from keras_seminar.models import available, build_model, get_recipe, registry
+from keras_seminar.models import available, build_model, get_recipe, get_spec, registry
 
 # (registered name, options): the deep families also run shallow (same builder, fewer blocks) so
 # a train step stays fast on a 2-core CPU; the full-size ones are behind the slow marker.
 ZOO = [("lenet5", {}), ("resnet20", {}), ("resnet20_v2", {"stackwise_num_blocks": [1, 1, 1]}),
        ("wrn16_4", {"depth": 10, "width": 2}), ("lstm", {}), ("bilstm", {}), ("maxout_mlp", {}),
        ("maxout_cnn", {}), ("nin", {}), ("speedrun_small", {"augment": {"shift": 2, "flip": True}}),
-       ("speedrun", {"stackwise_num_filters": [8, 16]}),
+       ("speedrun", {"stackwise_num_filters": [8, 16]}), ("mlp", {"hidden": [16, 8], "dropout": 0.1}),
+       ("softmax", {}), ("cnn", {"filters": [4, 8], "dense_units": 16}),
        pytest.param("resnet20_v2", {}, marks=pytest.mark.slow),
        pytest.param("wrn16_4", {}, marks=pytest.mark.slow)]
 DEEP = ["resnet32", "resnet56", "resnet110", "resnet56_v2", "wrn28_10"]
-ALL = ["lenet5", "resnet20", "resnet20_v2", "lstm", "bilstm", "maxout_mlp", "maxout_cnn", "nin",
+ALL = ["softmax", "cnn", "mlp", "maxout_mlp_paper", "lenet5", "resnet20", "resnet20_v2", "lstm", "bilstm", "maxout_mlp", "maxout_cnn", "nin",
        "wrn16_4", "speedrun", "speedrun_small", *DEEP]
 
 
@@ -139,8 +138,9 @@ def test_recipes_are_usable(name):
     recipe = get_recipe(name)
     assert isinstance(recipe, registry.Recipe)
     augment = recipe.augment or {}
-    if augment:  # training passes recipe.augment only to builders that take it
-        assert "augment" in inspect.signature(registry._entry(name)[0]).parameters
+    if augment:  # training passes recipe.augment only to models that declare it
+        assert "augment" in get_spec(name).options
+    assert set(recipe.model_options or {}) <= get_spec(name).options
 
 
 def test_recipe_flips_reach_fashion_mnist_never_digits():
