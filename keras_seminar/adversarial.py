@@ -72,6 +72,14 @@ def _check_data(x, y):
     return x, y.astype("int32")
 
 
+def _check_labels_fit(model, x, y):
+    """Refuses labels the model has no output for (gathering them would fail or read garbage)."""
+    num_classes = int(ops.shape(model(ops.convert_to_tensor(x[:1]), training=False))[-1])
+    if y.max() >= num_classes:
+        raise ValueError(f"Expected labels y in [0, {num_classes - 1}] for a model with "
+                         f"{num_classes} outputs. Received: max(y)={int(y.max())}")
+
+
 def _logit_model(model):
     """`model` without its final softmax, or None when it has none to strip.
 
@@ -117,6 +125,7 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
     clip = _check_clip(clip)
     batch_size = _check_int("batch_size", batch_size)
     x, y = _check_data(x, y)
+    _check_labels_fit(model, x, y)
     if eps == 0:
         return x
     loss = _loss(model, from_logits)

@@ -11,21 +11,21 @@ import inspect
 
 import keras
 from keras import ops
+from keras.src import constraints as _keras_constraints
 
 NonNeg = keras.constraints.NonNeg
 
-_ALIASES = ("nonneg", "non_neg")
-
 
 def get(identifier):
-    """A constraint from a name, config dict, instance or None, like `keras.constraints.get`,
-    plus the alias "nonneg" (Keras spells it "non_neg").
+    """A constraint from a name, config dict, instance or None, like `keras.constraints.get`.
+
+    Names are Keras's (`"non_neg"`, `"max_norm"`, ...) and this module's aliases, `"nonneg"`
+    and `"nonneg_max_norm"` (or `"non_neg_max_norm"`, `"NonNegMaxNorm"`: `NonNegMaxNorm(2.0)`);
+    after `import keras_seminar` every Keras layer accepts them too.
 
     Example:
     >>> get("nonneg")(keras.ops.convert_to_tensor([-1.0, 2.0]))  # [0., 2.]
     """
-    if isinstance(identifier, str) and identifier in _ALIASES:
-        return NonNeg()
     return keras.constraints.get(identifier)
 
 
@@ -57,7 +57,28 @@ class NonNegMaxNorm(keras.constraints.MaxNorm):
         super().__init__(max_value=float(max_value), axis=axis if isinstance(axis, int) else axes)
 
     def __call__(self, w):
+        w = ops.convert_to_tensor(w)
+        rank = len(w.shape)
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if not all(-rank <= a < rank for a in axes) or len({a % rank for a in axes}) < len(axes):
+            raise ValueError(
+                f"Expected distinct axes in [-{rank}, {rank - 1}] for a weight of shape "
+                f"{tuple(w.shape)}. Received: axis={self.axis}"
+            )
         return super().__call__(ops.relu(w))
+
+
+# `keras.constraints.get`, which every Keras layer calls on `kernel_constraint=`, resolves a
+# plain string only against Keras's own name table (not the global custom-object table): the
+# aliases go there, so `Dense(4, kernel_constraint="nonneg")` works after `import keras_seminar`.
+# A `.keras` file records the registered object and its config, never the alias.
+_ALIASES = {
+    "nonneg": NonNeg,
+    "nonneg_max_norm": NonNegMaxNorm,
+    "non_neg_max_norm": NonNegMaxNorm,
+    "NonNegMaxNorm": NonNegMaxNorm,
+}
+_keras_constraints.ALL_OBJECTS_DICT.update(_ALIASES)
 
 
 def _walk(model):

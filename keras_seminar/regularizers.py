@@ -8,6 +8,7 @@ import math
 
 import keras
 from keras import ops
+from keras.src import regularizers as _keras_regularizers
 
 
 def _check_factor(value, name):
@@ -194,7 +195,7 @@ class ActivitySparsity(keras.regularizers.Regularizer):
     an `activity_regularizer`'s value by the batch size.
 
     Args:
-        l1: Float >= 0, weight of the L1 penalty on the activations.
+        l1: Float >= 0, weight of the L1 penalty on the activations (0.01, as Keras's "l1").
         target: Float in (0, 1), the target mean activation rho.
         beta: Float >= 0, weight of the KL term (0 turns it off).
         epsilon: Float in (0, 0.5), clipping margin for `rho_hat`.
@@ -202,13 +203,14 @@ class ActivitySparsity(keras.regularizers.Regularizer):
     Example:
     >>> layer = keras.layers.Dense(
     ...     64, activation="sigmoid",
-    ...     activity_regularizer=ActivitySparsity(target=0.05, beta=3.0))
+    ...     activity_regularizer=ActivitySparsity(l1=0.0, target=0.05, beta=3.0))
+    >>> layer = keras.layers.Dense(64, activity_regularizer="activity_sparsity")  # L1, 0.01
 
     Paper: Ng, "Sparse autoencoder", CS294A lecture notes, 2011; Lee, Ekanadham, Ng,
     "Sparse deep belief net model for visual area V2", NIPS 2007.
     """
 
-    def __init__(self, l1=0.0, target=0.05, beta=0.0, epsilon=1e-7):
+    def __init__(self, l1=0.01, target=0.05, beta=0.0, epsilon=1e-7):
         self.l1 = _check_factor(l1, "l1")
         if not isinstance(target, (int, float)) or not 0 < target < 1:
             raise ValueError(f"Expected target in (0, 1). Received: target={target}")
@@ -268,6 +270,8 @@ class Combined(keras.regularizers.Regularizer):
         return {"regularizers": [keras.regularizers.serialize(r) for r in self.regularizers]}
 
 
+# A bare name means the class with its defaults, as Keras's "l1" means `L1(0.01)`: every one
+# of these penalizes with strength 0.01 (`ActivitySparsity`: an L1 of 0.01 on the activations).
 _ALIASES = {
     "lq": Lq,
     "l12": L12,
@@ -279,6 +283,13 @@ _ALIASES = {
     "activity_sparsity": ActivitySparsity,
 }
 _ALIASES.update({cls.__name__: cls for cls in (Lq, L12, GroupLasso, ActivitySparsity)})
+
+# `keras.regularizers.get`, which every Keras layer calls on `kernel_regularizer=` and friends,
+# resolves a plain string only against Keras's own name table, not the global custom-object
+# table (that one serves config dicts): so `Dense(4, kernel_regularizer="l12")` works after
+# `import keras_seminar` only if the aliases are in that table. A `.keras` file still records
+# the full registered object (`keras_seminar>L12` with its config), never the alias.
+_keras_regularizers.ALL_OBJECTS_DICT.update(_ALIASES)
 
 
 def get(identifier):

@@ -148,6 +148,18 @@ def test_bad_data_and_attack_names(tiny):
         adversarial.AdversarialTraining(x, y, eps=0.1, ratio=1.5)
 
 
+@pytest.mark.parametrize("attack", [adversarial.fgsm, adversarial.pgd])
+def test_labels_beyond_the_models_classes_are_refused(tiny, attack):
+    model, _, _, x, y = tiny  # 3 classes
+    for bad in (y + 3, np.array([0, 1, 2, 1, 3])):
+        with pytest.raises(ValueError, match=r"labels y in \[0, 2\] for a model with 3 outputs"):
+            attack(model, x, bad, 0.1)
+    with pytest.raises(ValueError, match=r"non-negative integer class labels y.*min=-1"):
+        attack(model, x, y - 1, 0.1)
+    with pytest.raises(ValueError, match="max\\(y\\)=3"):
+        adversarial.robustness_curve(model, x, np.full(5, 3), [0.0])
+
+
 @pytest.mark.parametrize("x, y, match", [
     (np.zeros((0, 6), "float32"), np.zeros((0,), "int64"), r"at least one example. Received: x.shape=\(0, 6\)"),
     (np.full((2, 6), np.nan, "float32"), np.zeros(2, "int64"), "12 NaN/inf values"),

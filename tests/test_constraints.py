@@ -1,8 +1,11 @@
+import re
+
 import keras
 import numpy as np
 import pytest
 
 from keras_seminar.constraints import NonNeg, NonNegMaxNorm, apply_constraint, nonneg_output_layer
+from keras_seminar.layers import DropConnectDense, Maxout, MLPConv
 
 
 def _np(x):
@@ -150,3 +153,43 @@ def test_get_resolves_the_nonneg_alias_and_keras_names():
     model = keras.Model(inputs, keras.layers.Dense(2, name="out")(inputs))
     assert constraints.apply_constraint(model, "nonneg", layers="out") == ["out"]
     assert float(keras.ops.min(model.get_layer("out").kernel)) >= 0.0
+
+
+@pytest.mark.parametrize(
+    "alias, expected",
+    [
+        ("nonneg", NonNeg()),
+        ("non_neg", NonNeg()),
+        ("nonneg_max_norm", NonNegMaxNorm(2.0, axis=0)),
+        ("non_neg_max_norm", NonNegMaxNorm(2.0, axis=0)),
+        ("NonNegMaxNorm", NonNegMaxNorm(2.0, axis=0)),
+    ],
+)
+def test_alias_works_on_any_keras_layer_and_the_packages_own(alias, expected):
+    from keras_seminar import constraints
+
+    layers = [
+        keras.layers.Dense(3, kernel_constraint=alias, bias_constraint=alias),
+        keras.layers.Conv2D(3, 2, kernel_constraint=alias),
+        Maxout(3, 2, kernel_constraint=alias),
+        MLPConv(3, 2, kernel_constraint=alias),
+        DropConnectDense(3, kernel_constraint=alias),
+    ]
+    for layer in layers:
+        c = layer.kernel_constraint
+        assert type(c) is type(expected) and c.get_config() == expected.get_config()
+    for c in (keras.constraints.get(alias), constraints.get(alias)):
+        assert type(c) is type(expected) and c.get_config() == expected.get_config()
+    dense = keras.layers.Dense(3, kernel_initializer="ones", kernel_constraint=alias)
+    dense.build((None, 2))
+    dense.kernel.assign(-2.0 * np.ones((2, 3), "float32"))
+    assert _np(dense.kernel.constraint(dense.kernel)).max() <= 0.0 + 1e-7  # clipped to 0
+
+
+@pytest.mark.parametrize("axis", [7, -3, [0, 2], [0, 0]])
+def test_nonneg_max_norm_axis_beyond_the_weights_rank_is_a_clear_error(axis):
+    with pytest.raises(ValueError, match=r"axes in \[-2, 1\] for a weight of shape \(3, 2\)"):
+        NonNegMaxNorm(axis=axis)(np.ones((3, 2), "float32"))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
+    with pytest.raises(ValueError, match=re.escape(f"axis={axis}")):
+        apply_constraint(model, NonNegMaxNorm(axis=axis), layers="d")

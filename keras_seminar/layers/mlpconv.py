@@ -11,7 +11,8 @@ class MLPConv(keras.layers.Layer):
     dropout, if any, is applied once at the end of the block.
 
     Args:
-        filters: List of ints: `filters[0]` for the `k x k` conv, the rest for the 1x1 convs.
+        filters: Int or list of ints: `filters[0]` for the `k x k` conv, the rest for the 1x1
+            convs; an int `f` is `[f]`, a single `k x k` convolution.
         kernel_size: Int or tuple of 2 ints, size of the first convolution.
         strides: Strides of the first convolution.
         padding: `"same"` or `"valid"`, padding of the first convolution.
@@ -25,6 +26,7 @@ class MLPConv(keras.layers.Layer):
     Example:
     >>> block = MLPConv([192, 160, 96], kernel_size=5, use_batchnorm=True, dropout=0.5)
     >>> y = block(keras.ops.ones((2, 32, 32, 3)))  # shape (2, 32, 32, 96)
+    >>> y = MLPConv(16, 3)(keras.ops.ones((2, 8, 8, 1)))  # one 3x3 conv: (2, 8, 8, 16)
 
     Paper: Lin, Chen, Yan, "Network In Network", ICLR 2014 (arXiv:1312.4400).
     """
@@ -44,13 +46,17 @@ class MLPConv(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        given = filters
+        if isinstance(filters, int) and not isinstance(filters, bool):
+            filters = [filters]  # one k x k convolution, like `Conv2D(filters, kernel_size)`
         if (
             not isinstance(filters, (list, tuple))
             or not filters
-            or not all(isinstance(f, int) and f > 0 for f in filters)
+            or not all(isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters)
         ):
             raise ValueError(
-                f"Expected filters to be a non-empty list of positive ints. Received: filters={filters}"
+                "Expected filters to be a positive int or a non-empty list of positive ints. "
+                f"Received: filters={given}"
             )
         if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"Expected dropout in [0, 1). Received: dropout={dropout}")

@@ -46,7 +46,12 @@ class StochasticRounding(keras.layers.Layer):
         self.supports_masking = True
 
     def call(self, inputs, training=None):
-        dtype = inputs.dtype
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if not keras.backend.is_float_dtype(dtype):
+            raise ValueError(
+                "Expected floating-point inputs (integers are already on a grid; cast them "
+                f"first). Received: inputs.dtype={dtype}"
+            )
         scale = ops.cast(2.0**self.fractional_bits, dtype)
         scaled = inputs * scale
         if training:

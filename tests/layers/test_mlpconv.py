@@ -50,6 +50,15 @@ def test_nin_head_is_average_then_softmax(rng):
     assert [layer.name for layer in model.layers[1:]] == ["head_conv", "head_gap", "head_act"]
 
 
+def test_int_filters_is_one_conv_as_the_readme_shows(rng):
+    block = MLPConv(16, 3, name="one")
+    y = block(rng.normal(size=(2, 8, 8, 1)).astype("float32"))
+    assert y.shape == (2, 8, 8, 16) and len(block.convs) == 1
+    assert block.convs[0].kernel.shape == (3, 3, 1, 16)
+    clone = config_roundtrip(block)
+    assert clone.filters == [16] and clone.get_config() == block.get_config()
+
+
 def test_config_roundtrip():
     block = MLPConv(
         [4, 3], 5, activation="elu", use_batchnorm=True, dropout=0.5, kernel_regularizer="l2"
@@ -89,7 +98,9 @@ def test_mixed_precision(policy, rng):
     "kwargs, match",
     [
         ({"filters": []}, r"filters=\[\]"),
-        ({"filters": 8}, "filters=8"),
+        ({"filters": 0}, "filters=0"),
+        ({"filters": True}, "filters=True"),
+        ({"filters": "8"}, "filters=8"),
         ({"filters": [8, 0]}, r"filters=\[8, 0\]"),
         ({"filters": [8], "dropout": 1.0}, "dropout=1.0"),
     ],

@@ -60,3 +60,10 @@ def test_bad_args():
         StochasticRounding(integer_bits=0)
     with pytest.raises(ValueError, match="fractional_bits=-1"):
         StochasticRounding(fractional_bits=-1)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+def test_integer_inputs_are_refused(dtype):
+    kind = "bool" if dtype == "bool" else "u?int"  # JAX without x64 holds int64 as int32
+    with pytest.raises(ValueError, match=f"floating-point inputs.*inputs.dtype={kind}"):
+        StochasticRounding()(np.ones((2, 3), dtype), training=True)
