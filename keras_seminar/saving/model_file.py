@@ -53,7 +53,7 @@ def save_model(model, path, card=None, include_optimizer=True):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     _clean_leftovers(folder)
-    if not include_optimizer and model.optimizer is not None:
+    if not include_optimizer and getattr(model, "optimizer", None) is not None:
         # keras.models.clone_model keeps the compiled optimizer; from_config does not.
         clone = type(model).from_config(model.get_config())
         clone.set_weights(model.get_weights())
