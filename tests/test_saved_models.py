@@ -4,6 +4,7 @@ import glob
 import json
 import os
 
+import numpy as np
 import pytest
 
 from keras_seminar.training import evaluate_saved
@@ -31,3 +32,19 @@ def test_shipped_model_matches_its_card(card_path):
     result = evaluate_saved(card_path[:-5] + ".keras")  # sha256 + safe_mode inside
     assert result["examples"] == 10000
     assert abs(result["accuracy"] - card["test"]["accuracy"]) <= 0.001  # within 0.1 point
+
+
+def test_shipped_model_evaluates_and_fine_tunes(fashion):
+    """`keras_seminar.saving.load_model` compiles a slim shipped model from its card."""
+    from keras_seminar.saving import load_model
+    from keras_seminar.training import images_to_inputs
+
+    model = load_model(os.path.join(ROOT, "softmax_fashion_mnist.keras"))
+    x, y = images_to_inputs(fashion.x_test[:1000]), fashion.y_test[:1000]
+    result = model.evaluate(x, y, batch_size=500, verbose=0, return_dict=True)
+    predicted = np.argmax(model.predict(x, batch_size=500, verbose=0), -1)
+    assert result["accuracy"] == pytest.approx(np.mean(predicted == y), abs=1e-6)
+    assert 0.8 < result["accuracy"] < 0.9 and 0.2 < result["loss"] < 0.7
+    before = model.get_weights()[0].copy()
+    model.fit(x[:256], y[:256], batch_size=128, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 2 and not np.allclose(before, model.get_weights()[0])

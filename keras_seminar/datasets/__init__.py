@@ -20,6 +20,7 @@ import tempfile
 
 import numpy as np
 
+from keras_seminar._validators import check_dir, check_str
 from keras_seminar.datasets import _cache, fashion_mnist, mnist
 from keras_seminar.datasets._errors import DataError
 
@@ -57,6 +58,14 @@ def _module(name):
     return DATASETS[name]
 
 
+def _data_dir(data_dir, writable):
+    """`data_dir` checked (a path; a folder, or one that can be made), else the default."""
+    if data_dir is None:
+        return check_dir("data_dir", _cache.default_data_dir(), writable=writable)
+    return check_dir("data_dir", os.path.expanduser(check_str("data_dir", data_dir)),
+                     writable=writable)
+
+
 def _check(module, arrays, where):
     """Counts, shapes, dtypes and the canonical sha256 of the decoded arrays."""
     expected = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28),
@@ -88,7 +97,7 @@ def _tfds_arrays(module):
 def load_arrays(name, data_dir=None, download=True):
     """The verified full train/test arrays of `name` and a description of where they came from."""
     module = _module(name)
-    data_dir = os.path.expanduser(data_dir) if data_dir else _cache.default_data_dir()
+    data_dir = _data_dir(data_dir, writable=False)
     tried = []
     arrays = _cache.read_prepared(name, data_dir)
     if arrays is not None:
@@ -154,6 +163,7 @@ def load(name, validation_split=0.1, seed=0, data_dir=None, download=True):
         raise ValueError(f"Expected validation_split in [0, 0.5]. Received: validation_split={validation_split!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"Expected seed to be a non-negative integer. Received: seed={seed!r}")
+    data_dir = _data_dir(data_dir, writable=False)
     arrays, source = load_arrays(name, data_dir=data_dir, download=download)
     y_train = arrays["y_train"].astype(np.int64)
     (x_tr, y_tr), (x_val, y_val) = _split(arrays["x_train"], y_train, validation_split, int(seed))
@@ -175,7 +185,10 @@ def prepare(name, source=None, data_dir=None, force=False, verbose=True):
         The path of the written (or already present) `.npz` file.
     """
     module = _module(name)
-    data_dir = os.path.expanduser(data_dir) if data_dir else _cache.default_data_dir()
+    data_dir = _data_dir(data_dir, writable=True)  # before any work: a typo costs seconds
+    if source is not None:
+        source = os.path.expanduser(check_str("source", source))
+    _cache.clean_leftovers(data_dir)
     target = os.path.join(data_dir, f"{name}.npz")
     say = print if verbose else (lambda *a, **k: None)
     if not force and source is None:

@@ -1,23 +1,31 @@
 """Where prepared data sets live, and how they are written and verified.
 
 A prepared data set is `<data_dir>/<name>.npz` (uint8 images, uint8 labels) plus
-`<data_dir>/<name>.json`, a manifest holding the sha256 of the arrays. Both are written
-atomically (temporary file + `os.replace`), so an interrupted prepare never leaves a
-half-written file behind.
+`<data_dir>/<name>.json`, a manifest holding the sha256 of the arrays. Both are written with
+`keras_seminar._io.atomic_write`, so an interrupted prepare never leaves a half-written file
+behind, and the next prepare removes a killed one's temp files. An `.npz` is a zip: its members'
+uncompressed sizes are checked before NumPy reads them (`read_npz`).
 """
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
-import tempfile
+import time
 import zipfile
 
 import numpy as np
 
+from keras_seminar import _io
 from keras_seminar.datasets._errors import DataError
 
 ENV_VAR = "KERAS_SEMINAR_DATA"
 ARRAY_KEYS = ("x_train", "y_train", "x_test", "y_test")
+# x_train is 60000 x 28 x 28 bytes = 45 MiB; a member that unpacks to more is not this data.
+MAX_MEMBER_BYTES = 64 << 20
+MAX_MANIFEST_BYTES = 1 << 20
+LEGACY_TEMPS = ("*.npz.*.tmp", "*.json.*.tmp")  # tempfile names of prepares before _io existed
 
 
 def default_data_dir():
@@ -41,50 +49,57 @@ def arrays_digest(arrays):
     return h.hexdigest()
 
 
-def file_sha256(path, chunk=1 << 20):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+def atomic_write_bytes(path, write_fn, suffix=None):
+    """Old name of `keras_seminar._io.atomic_write`, kept while callbacks/backup.py uses it."""
+    _io.atomic_write(path, write_fn)
 
 
-def atomic_write_bytes(path, write_fn, suffix=".tmp"):
-    """Calls `write_fn(file_object)` on a temporary file, then renames it over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=suffix)
+def clean_leftovers(data_dir, min_age_s=60.0):
+    """Removes temp files that killed prepares left in `data_dir`."""
+    _io.clean_stale(data_dir)
+    for pattern in LEGACY_TEMPS:
+        for old in glob.glob(os.path.join(data_dir, pattern)):
+            with contextlib.suppress(OSError):
+                if time.time() - os.path.getmtime(old) >= min_age_s:
+                    os.remove(old)
+
+
+def read_npz(path, keys=ARRAY_KEYS, fix="", max_member_bytes=MAX_MEMBER_BYTES):
+    """The arrays `keys` of an `.npz`, each member's uncompressed size checked before reading."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            write_fn(f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        with zipfile.ZipFile(path) as zf:
+            sizes = {i.filename: i.file_size for i in zf.infolist()}
+    except (OSError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path} is corrupted or truncated ({e}). {fix}".strip()) from e
+    for key in keys:
+        size = sizes.get(f"{key}.npy")
+        if size is None:
+            raise DataError(f"{path} has no array {key!r} (it holds {sorted(sizes)[:6]}). {fix}"
+                            .strip())
+        if size > max_member_bytes:
+            raise DataError(f"{path}: {key} would unpack to {size} bytes, over the "
+                            f"{max_member_bytes}-byte cap; refused before reading. {fix}".strip())
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in keys}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path} is corrupted or truncated ({e}). {fix}".strip()) from e
 
 
 def write_prepared(name, arrays, data_dir, source):
     """Writes `<name>.npz` and its manifest atomically; returns the manifest."""
     digest = arrays_digest(arrays)
     npz_path = os.path.join(data_dir, f"{name}.npz")
-    atomic_write_bytes(npz_path, lambda f: np.savez_compressed(f, **arrays))
+    clean_leftovers(data_dir)
+    _io.atomic_write(npz_path, lambda f: np.savez_compressed(f, **arrays))
     manifest = {
         "name": name,
         "source": source,
         "arrays_sha256": digest,
-        "file_sha256": file_sha256(npz_path),
+        "file_sha256": _io.sha256_file(npz_path),
         "shapes": {k: list(arrays[k].shape) for k in ARRAY_KEYS},
     }
-    atomic_write_bytes(
-        os.path.join(data_dir, f"{name}.json"),
-        lambda f: f.write(json.dumps(manifest, indent=2).encode()),
-    )
+    _io.atomic_write_json(os.path.join(data_dir, f"{name}.json"), manifest)
     return manifest
 
 
@@ -96,15 +111,16 @@ def read_prepared(name, data_dir):
         return None
     fix = f"Delete {npz_path} and run `keras-seminar data prepare {name}` again."
     try:
+        if os.path.getsize(manifest_path) > MAX_MANIFEST_BYTES:
+            raise ValueError(f"over {MAX_MANIFEST_BYTES} bytes, not a manifest")
         with open(manifest_path) as f:
             manifest = json.load(f)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise DataError(f"{npz_path} has no readable manifest {manifest_path} ({e}). {fix}") from e
-    try:
-        with np.load(npz_path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in ARRAY_KEYS}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(f"{npz_path} is corrupted or truncated ({e}). {fix}") from e
+    if not isinstance(manifest, dict):
+        raise DataError(f"The manifest {manifest_path} holds {json.dumps(manifest)[:40]}, not a "
+                        f"JSON object with the arrays' sha256. {fix}")
+    arrays = read_npz(npz_path, fix=fix)
     if arrays_digest(arrays) != manifest.get("arrays_sha256"):
         raise DataError(f"{npz_path} does not match the sha256 in its manifest. {fix}")
     return arrays

@@ -28,8 +28,8 @@ def read_idx(path, expected_shape):
             raw = f.read()
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(
-            f"Could not decompress {path}: {e}. The file is corrupted or truncated; "
-            "delete it and run `keras-seminar data prepare` again."
+            f"Could not decompress {path}: {e}. The file is corrupted or truncated; replace it "
+            "with an intact copy."
         ) from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != _UBYTE:
         raise DataError(

@@ -3,6 +3,7 @@
 import os
 
 from keras_seminar.datasets import _cache, _fetch
+from keras_seminar.datasets._errors import DataError
 from keras_seminar.datasets._idx import read_idx
 
 NAME = "fashion_mnist"
@@ -47,6 +48,12 @@ def offline_sources(workdir):
 
 def read_source(path):
     """Reads an explicit source: a folder of the four IDX `.gz` files."""
+    if not os.path.isdir(path) or not has_idx_files(path):
+        missing = [f for f, _ in _FILES.values() if not os.path.isfile(os.path.join(path, f))]
+        what = "is not a folder" if not os.path.isdir(path) else f"lacks {', '.join(missing)}"
+        raise DataError(f"--source {path} {what}. Expected a folder holding the four Fashion-MNIST "
+                        f"IDX files ({', '.join(f for f, _ in _FILES.values())}); point "
+                        "--source at that folder.")
     return read_idx_folder(path)
 
 

