@@ -1,12 +1,18 @@
-"""What every experiment shares: data, small models, fitting, plots and the Markdown report.
+"""What every experiment shares: resolving the config, data per seed, the one fit path, results.
 
-An experiment module defines `TITLE`, `QUESTION`, a commented `CONFIG` (a dataclass), a `SMOKE`
-variant that CI runs in seconds, and `run(config, report, seeds)`, which trains, measures and
-fills `report` (a table, findings, PNG plots). `run_experiment` adds the evidence (command,
-device, backend, versions, seeds, scale, wall time) and writes `<out>/<name>.md`.
+An experiment module defines `TITLE`, `QUESTION`, a commented `CONFIG` (a dataclass; the full
+scale) and a `SMOKE` variant that CI runs in seconds, plus either
+- `run(config, seeds, runs) -> dict` and `render(results, report)`: results first (every seed's
+  numbers, saved to `<out>/<name>.json` after each run, so a killed run resumes), then the
+  Markdown and PNGs drawn from that JSON alone (`--render` redraws them without training); or
+- (older experiments) `run(config, report, seeds)`, which fills the report while it trains.
+
+Every model trains through `keras_seminar.training.fit_arrays` (the path `keras-seminar train`
+uses); a seed sets the train/validation split, the order of the training data and the weights.
 """
 
 import dataclasses
+import datetime
 import functools
 import importlib
 import json
@@ -17,57 +23,75 @@ import time
 import keras
 import numpy as np
 
-from keras_seminar import constraints, datasets, regularizers, saving
+from experiments import _config
+from experiments._report import Report
+from keras_seminar import _io, datasets, models, saving
 from keras_seminar.backend import device_description
-from keras_seminar.training import images_to_inputs, test_metrics
+from keras_seminar.errors import UsageError
+from keras_seminar.training import fit_arrays, images_to_inputs, recipe_for, test_metrics
 
 EXPERIMENTS = ("positivity", "sparsity", "robustness", "gradient_norms", "information_plane",
                "depth", "receptive_fields", "game_of_life")
-DPI = 80
+SCALES = ("full", "smoke")
+VALIDATION_SPLIT = 0.1  # 60k -> 54k train / 6k validation
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """One seed's arrays: float32 images (N, 28, 28, 1) in [0, 1] and int labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def validation(self):
+        return (self.x_val, self.y_val)
 
 
 @functools.lru_cache(maxsize=2)
-def _dataset(name):
-    return datasets.load(name, validation_split=0.1, seed=0, download=False)
+def _dataset(name, seed):
+    return datasets.load(name, validation_split=VALIDATION_SPLIT, seed=seed, download=False)
 
 
-def load(name, train_limit=None, test_limit=None, val_limit=2000, seed=0):
-    """`(x_train, y_train, x_val, y_val, x_test, y_test)`: float32 images (N, 28, 28, 1) in [0, 1]."""
-    d = _dataset(name)
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(d.x_train))[:train_limit]  # a seeded random slice, all classes
-    return (images_to_inputs(d.x_train[idx]), d.y_train[idx], images_to_inputs(d.x_val[:val_limit]),
-            d.y_val[:val_limit], images_to_inputs(d.x_test[:test_limit]), d.y_test[:test_limit])
+def load(name, seed=0, train_limit=None, val_limit=None, test_limit=None):
+    """The data of one seed: its own stratified 54k/6k split and a seeded order of the training
+    set (`train_limit` takes a random slice, all classes); the test set is the same for all."""
+    d = _dataset(name, int(seed))
+    idx = np.random.default_rng(seed).permutation(len(d.x_train))[:train_limit]
+    return Data(images_to_inputs(d.x_train[idx]), d.y_train[idx], images_to_inputs(d.x_val[:val_limit]),
+                d.y_val[:val_limit], images_to_inputs(d.x_test[:test_limit]), d.y_test[:test_limit])
 
 
-def mlp(hidden=(256,), activation="relu", kernel_regularizer=None, kernel_constraint=None,
-        output_constraint=None, input_shape=(28, 28, 1), num_classes=10, name="mlp"):
-    """Flatten - Dense(h, activation) x len(hidden) - Dense(classes) - softmax.
-
-    `kernel_constraint` applies to the hidden layers; `output_constraint` to hidden -> output
-    (default: `kernel_constraint`), as in `keras_seminar.models.cnn`.
-    """
-    hidden_c, output_c = (constraints.get(c) for c in (kernel_constraint, output_constraint or kernel_constraint))
-    kernel_regularizer = regularizers.get(kernel_regularizer)
-    inputs = keras.Input(input_shape, name="images")
-    x = keras.layers.Flatten(name="flatten")(inputs)
-    for i, units in enumerate(hidden):
-        x = keras.layers.Dense(units, activation=activation, kernel_regularizer=kernel_regularizer,
-                               kernel_constraint=hidden_c, name=f"fc{i + 1}")(x)
-    x = keras.layers.Dense(num_classes, kernel_regularizer=kernel_regularizer,
-                           kernel_constraint=output_c, name="logits")(x)
-    return keras.Model(inputs, keras.layers.Activation("softmax", name="predictions")(x), name=name)
+def test_subset(data, limit, seed):
+    """`(x, y)`: the whole test set, or a seeded random `limit`-image subset of it (attacks)."""
+    if limit is None or limit >= len(data.y_test):
+        return data.x_test, data.y_test
+    idx = np.sort(np.random.default_rng(1000 + seed).choice(len(data.y_test), limit, replace=False))
+    return data.x_test[idx], data.y_test[idx]
 
 
-def fit(model, data, epochs, batch_size=128, learning_rate=1e-3, optimizer="adam", callbacks=(),
-        validation=True):
-    """Compiles (sparse cross-entropy, accuracy) and fits on `data` from `load`; returns the history."""
-    x, y, xv, yv = data[:4]
-    opt = (keras.optimizers.SGD(learning_rate, momentum=0.9) if optimizer == "sgd"
-           else keras.optimizers.Adam(learning_rate))
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=list(callbacks),
-                     validation_data=(xv, yv) if validation else None).history
+def build_mlp(seed, **options):
+    """The zoo's `mlp` (Flatten - Dense x len(hidden) - Dense - softmax), weights drawn from `seed`."""
+    keras.utils.set_random_seed(seed)
+    return models.build_model("mlp", **options)
+
+
+def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp", **recipe):
+    """Trains `model` on `data` with `model_name`'s recipe and the `recipe` overrides (epochs,
+    learning_rate, batch_size, ...) through `training.fit_arrays`; returns the history dict."""
+    history = fit_arrays(model, recipe_for(model_name, **recipe), data.x_train, data.y_train,
+                         validation_data=data.validation if validation else None,
+                         callbacks=list(callbacks), seed=seed)
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def early_stopping(patience):
+    """Stops when the validation loss has not improved for `patience` epochs; keeps the best weights."""
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
 
 
 def accuracy(model, x, y):
@@ -80,113 +104,109 @@ def kernels(model):
             if getattr(layer, "kernel", None) is not None}
 
 
-def mean_std(values):
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():.4f} ± {values.std():.4f}" if len(values) > 1 else f"{values.mean():.4f}"
+class Runs:
+    """Every run's record (`{"arm": {...}, "seed": s, ...}`), saved to `path` after each one.
 
+    A run killed half-way resumes: records of the same config and seeds are read back and their
+    runs skipped.
+    """
 
-def figure(ncols=1, nrows=1, width=4.2, height=3.2):
-    from matplotlib.figure import Figure
+    def __init__(self, path, fingerprint):
+        self.path, self.fingerprint, self.records = path, fingerprint, []
+        if path and os.path.exists(path):
+            with open(path) as f:
+                saved = json.load(f)
+            if saved.get("fingerprint") == fingerprint:
+                self.records = saved["records"]
 
-    fig = Figure(figsize=(width * ncols, height * nrows), dpi=DPI)
-    return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(ncols * nrows)]
+    @staticmethod
+    def _key(arm, seed):
+        return json.dumps(arm, sort_keys=True), seed
 
+    def get(self, arm, seed):
+        for r in self.records:
+            if self._key(r["arm"], r["seed"]) == self._key(_config.jsonable(arm), seed):
+                return r
+        return None
 
-def image_grid(ax, images, cols=8, title=None):
-    """Draws images (N, H, W) as one grid, each scaled symmetrically around 0 (red +, blue -)."""
-    n, h, w = images.shape
-    rows = -(-n // cols)
-    grid = np.full((rows * (h + 1), cols * (w + 1)), np.nan)
-    for i, img in enumerate(images):
-        scale = np.abs(img).max() or 1.0
-        r, c = divmod(i, cols)
-        grid[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = img / scale
-    ax.imshow(grid, cmap="bwr", vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=9)
-
-
-class Report:
-    """A Markdown report: question, tables, findings, plots and evidence."""
-
-    def __init__(self, name, out):
-        self.name, self.out = name, str(out)
-        self.sections, self.findings, self.images = [], [], []
-        os.makedirs(self.out, exist_ok=True)
-
-    def table(self, header, rows, title=None):
-        lines = ([f"### {title}", ""] if title else []) + [
-            "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines[-2] = "| " + " | ".join(_cell(c) for c in header) + " |"
-        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-        self.sections.append("\n".join(lines))
-
-    def text(self, text):
-        self.sections.append(text)
-
-    def finding(self, text):
-        self.findings.append(text)
-
-    def save_figure(self, fig, suffix, caption=""):
-        path = os.path.join(self.out, f"{self.name}_{suffix}.png")
-        fig.tight_layout()
-        fig.savefig(path, dpi=DPI)
-        self.images.append((os.path.basename(path), caption))
-        return path
-
-    def write(self, title, question, config, seeds, elapsed):
-        env = saving.environment()
-        lines = [f"# {title}", "", f"**Question.** {question}", "", "## Findings", ""]
-        lines += [f"- {f}" for f in self.findings] + ["", "## Results", ""]
-        for section in self.sections:
-            lines += [section, ""]
-        for image, caption in self.images:
-            lines += [f"![{caption or image}]({image})", "", f"*{caption}*" if caption else "", ""]
-        lines += ["## Evidence", "",
-                  f"- command: `{_command()}`",
-                  f"- device: {device_description()}",
-                  f"- backend: {env['backend']}; keras {env['keras']}, numpy {env['numpy']}, "
-                  f"{env['backend']} {env['backend_version']}, python {env['python']}",
-                  f"- seeds: {list(seeds)} ({len(list(seeds))} run(s) per setting)",
-                  f"- scale: {getattr(config, 'scale', '')}",
-                  f"- wall time: {elapsed:.0f} s", "", "Config:", "", "```json",
-                  json.dumps(dataclasses.asdict(config), indent=1, default=str), "```", ""]
-        path = os.path.join(self.out, f"{self.name}.md")
-        with open(path, "w") as f:
-            f.write("\n".join(lines))
-        return path
-
-
-def _cell(value):
-    return str(value).replace("|", "\\|")  # a literal | (e.g. "|w|") would split the column
-
-
-def _command():
-    argv = sys.argv
-    if argv and os.path.basename(argv[0]) in ("keras-seminar", "__main__.py"):
-        return "keras-seminar " + " ".join(argv[1:])
-    return " ".join(argv)
-
+    def add(self, arm, seed, **values):
+        record = {"arm": _config.jsonable(arm), "seed": seed, **_config.jsonable(values)}
+        self.records.append(record)
+        if self.path:
+            _io.atomic_write_json(self.path, {"fingerprint": self.fingerprint, "records": self.records})
+        return record
 
 
 def resolve(name):
     """The experiment module for `name` (hyphens or underscores)."""
     key = str(name).replace("-", "_")
     if key not in EXPERIMENTS:
-        raise ValueError(f"Unknown experiment {name!r}. Expected one of {list(EXPERIMENTS)}.")
+        raise UsageError(f"Unknown experiment {name!r}. Expected one of {list(EXPERIMENTS)}.")
     return importlib.import_module(f"experiments.{key}")
 
 
-def run_experiment(name, smoke=False, seeds=None, out="reports"):
-    """Runs experiment `name` (its SMOKE config when `smoke`) and writes `<out>/<name>.md`."""
+def plan(name, scale="full", seeds=None, sets=(), config_file=None):
+    """`(module, config, overrides, seeds)`: the config resolved once from scale and overrides."""
+    if scale not in SCALES:
+        raise UsageError(f"Unknown scale {scale!r}. Expected one of {SCALES}.")
     module = resolve(name)
-    config = module.SMOKE if smoke else module.CONFIG
-    if seeds is None:
-        seeds = config.seeds
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"Expected seeds to be a positive integer. Received: seeds={seeds!r}")
-    report = Report(module.__name__.rsplit(".", 1)[-1], out)
+    config, overrides = _config.apply(module.SMOKE if scale == "smoke" else module.CONFIG, sets, config_file)
+    if seeds is not None:
+        config = dataclasses.replace(config, seeds=seeds)
+        overrides["seeds"] = seeds
+    n = config.seeds
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise UsageError(f"Expected seeds to be a positive integer. Received: seeds={n!r}")
+    return module, config, overrides, list(range(n))
+
+
+def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, out=None, smoke=False):
+    """Runs experiment `name`, writes `<out>/<name>.json` (results-first experiments) and
+    `<out>/<name>.md` with its PNGs; returns the Markdown path. `smoke=True` is `scale="smoke"`."""
+    scale = "smoke" if smoke else scale
+    module, config, overrides, seeds = plan(name, scale, seeds, sets, config_file)
+    key = module.__name__.rsplit(".", 1)[-1]
+    out = str(out or ("reports" if scale == "full" else os.path.join("runs", "smoke_reports")))
+    results = {"experiment": key, "title": module.TITLE, "question": module.QUESTION, "scale": scale,
+               "seeds": seeds, "config": _config.as_dict(config), "overrides": _config.jsonable(overrides),
+               "command": _command(), "device": device_description(), "environment": saving.environment(),
+               "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     start = time.perf_counter()
-    module.run(config, report, range(seeds))
-    return report.write(module.TITLE, module.QUESTION, config, range(seeds), time.perf_counter() - start)
+    if not hasattr(module, "render"):  # an older experiment: it writes its report as it trains
+        report = Report(key, out)
+        module.run(config, report, seeds)
+        return report.write({**results, "wall_seconds": time.perf_counter() - start})
+    partial = os.path.join(out, f"{key}.partial.json")
+    fingerprint = {k: results[k] for k in ("config", "seeds")} | {"backend": results["environment"]["backend"]}
+    runs = Runs(partial, fingerprint)
+    results.update(module.run(config, seeds, runs))
+    results["runs"] = runs.records
+    results["wall_seconds"] = round(time.perf_counter() - start, 1)
+    _io.atomic_write_json(os.path.join(out, f"{key}.json"), results)
+    if os.path.exists(partial):
+        os.remove(partial)
+    return render(key, out)
+
+
+def render(name, out="reports"):
+    """Redraws `<out>/<name>.md` and its PNGs from `<out>/<name>.json`, without training."""
+    module = resolve(name)
+    key = module.__name__.rsplit(".", 1)[-1]
+    path = os.path.join(str(out), f"{key}.json")
+    if not hasattr(module, "render"):
+        raise UsageError(f"Experiment {key!r} writes its report while it trains; it has no --render.")
+    if not os.path.exists(path):
+        raise UsageError(f"No results to render: {path} does not exist. Run the experiment first.")
+    with open(path) as f:
+        results = json.load(f)
+    report = Report(key, out)
+    module.render(results, report)
+    return report.write(results)
+
+
+def _command():
+    argv = sys.argv
+    if argv and os.path.basename(argv[0]) in ("keras-seminar", "__main__.py"):
+        prefix = f"KERAS_BACKEND={keras.backend.backend()} "
+        return prefix + "keras-seminar " + " ".join(argv[1:])
+    return " ".join(argv)

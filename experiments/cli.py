@@ -1,6 +1,15 @@
-"""`keras-seminar experiment NAME [--smoke] [--seeds N] [--out reports]`: one seminar question."""
+"""`keras-seminar experiment NAME [--scale full|smoke] [--set KEY=VALUE ...] [--config F.json]
+[--seeds N] [--out DIR] [--render]`: one seminar question, results first, then the report.
+
+Examples:
+    keras-seminar experiment depth                       # full scale, 5 seeds -> reports/depth.md
+    keras-seminar experiment depth --set max_epochs=40 --set depths=1,2,3,4
+    keras-seminar experiment depth --render              # redraw reports/depth.md from depth.json
+    keras-seminar experiment depth --smoke               # CI size, into runs/smoke_reports/
+"""
 
 from experiments import _runner
+from keras_seminar.errors import UsageError
 
 
 def _positive_int(text):
@@ -9,25 +18,42 @@ def _positive_int(text):
     except ValueError:
         value = 0
     if value < 1:
-        raise ValueError(f"Expected --seeds to be a positive integer. Received: {text!r}")
+        raise UsageError(f"Expected --seeds to be a positive integer. Received: {text!r}")
     return value
 
 
 def add_command(subparsers):
     """Adds the `experiment` subcommand (the `keras_seminar.commands` entry point)."""
     parser = subparsers.add_parser(
-        "experiment", help="run one seminar experiment and write reports/NAME.md",
-        description="Runs one experiment of the seminar's research agenda and writes a Markdown "
-                    "report with a table, PNG plots and its evidence.")
+        "experiment", help="run one seminar experiment and write reports/NAME.json and NAME.md",
+        description="Runs one experiment of the seminar's research agenda: every seed's numbers "
+                    "go to NAME.json, then a Markdown report (means with 95%% confidence "
+                    "intervals, PNG plots, the evidence) is drawn from that JSON.")
     parser.add_argument("name", help=f"one of: {', '.join(_runner.EXPERIMENTS)}")
-    parser.add_argument("--smoke", action="store_true", help="the tiny CI variant (seconds)")
+    parser.add_argument("--scale", choices=_runner.SCALES, default="full",
+                        help="full: all 54k/6k/10k images (default); smoke: the CI variant (seconds)")
+    parser.add_argument("--smoke", action="store_true", help="same as --scale smoke")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one CONFIG field, e.g. --set epochs=40 --set train_limit=none "
+                             "--set depths=1,2,4 (repeatable; parsed to the field's type)")
+    parser.add_argument("--config", dest="config_file", metavar="FILE.json",
+                        help="a JSON object of CONFIG overrides (--set wins over it)")
     parser.add_argument("--seeds", help="runs per setting (default: the config's)")
-    parser.add_argument("--out", default="reports", help="folder of the report and its PNGs")
+    parser.add_argument("--out", help="folder of NAME.json, NAME.md and the PNGs "
+                                      "(default: reports/, or runs/smoke_reports/ with --smoke)")
+    parser.add_argument("--render", action="store_true",
+                        help="redraw NAME.md and the PNGs from NAME.json in --out, without training")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args):
-    seeds = None if args.seeds is None else _positive_int(args.seeds)
-    path = _runner.run_experiment(args.name, smoke=args.smoke, seeds=seeds, out=args.out)
+    if args.render:
+        if args.sets or args.config_file or args.seeds:
+            raise UsageError("--render redraws saved results: it takes no --set, --config or --seeds.")
+        path = _runner.render(args.name, args.out or ("runs/smoke_reports" if args.smoke else "reports"))
+    else:
+        seeds = None if args.seeds is None else _positive_int(args.seeds)
+        path = _runner.run_experiment(args.name, scale="smoke" if args.smoke else args.scale, seeds=seeds,
+                                      sets=args.sets, config_file=args.config_file, out=args.out)
     print(f"Report: {path}")

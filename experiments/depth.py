@@ -1,12 +1,11 @@
-"""One wide hidden layer vs several narrower ones at an equal parameter count."""
+"""One wide hidden layer vs several narrower ones at an equal parameter count, trained to convergence."""
 
 import dataclasses
 import math
 
-import keras
 import numpy as np
 
-from experiments import _runner
+from experiments import _report, _runner, stats
 
 TITLE = "Depth at equal parameter count"
 QUESTION = ("One hidden layer is enough in theory (Cybenko 1989, Hornik 1991); at the same "
@@ -16,19 +15,21 @@ QUESTION = ("One hidden layer is enough in theory (Cybenko 1989, Hornik 1991); a
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "fashion_mnist"
-    params: int = 100_000                # parameter budget of every MLP (ReLU, Adam 1e-3)
-    depths: tuple = (1, 2, 3, 4)
-    train_limit: int = 5000
-    test_limit: int = 5000
-    epochs: int = 3
-    seeds: int = 2
-    scale: str = "~100k-parameter MLPs on 5k Fashion-MNIST images, 3 epochs; 5000 test images"
+    datasets: tuple = ("mnist", "fashion_mnist")
+    params: tuple = (100_000, 1_000_000)  # parameter budgets (weights + biases) of every MLP
+    depths: tuple = (1, 2, 4)             # hidden layers of equal width, ReLU
+    learning_rate: float = 1e-3           # Adam, constant rate, batch 128 (the zoo mlp recipe)
+    batch_size: int = 128
+    max_epochs: int = 60                  # early stopping on the validation loss ends runs first
+    patience: int = 5                     # epochs without a lower val_loss; the best weights are kept
+    train_limit: int | None = None        # None: all 54k training images (6k are validation)
+    test_limit: int | None = None         # None: all 10k test images
+    seeds: int = 5
 
 
 CONFIG = Config()
-SMOKE = Config(params=5000, depths=(1, 2), train_limit=256, test_limit=128, epochs=1, seeds=1,
-               scale="smoke: 256 images, 1 epoch")
+SMOKE = Config(datasets=("mnist",), params=(5000,), depths=(1, 2), max_epochs=2, patience=1,
+               train_limit=256, test_limit=128, seeds=2)
 
 
 def width_for(depth, params, inputs=784, classes=10):
@@ -39,24 +40,98 @@ def width_for(depth, params, inputs=784, classes=10):
     return max(1, round(w))
 
 
-def run(config, report, seeds):
-    rows, accs = [], {}
-    for depth in config.depths:
-        width = width_for(depth, config.params)
+def run(config, seeds, runs):
+    for dataset in config.datasets:
         for seed in seeds:
-            data = _runner.load(config.dataset, config.train_limit, config.test_limit, seed=seed)
-            keras.utils.set_random_seed(seed)
-            model = _runner.mlp((width,) * depth)
-            history = _runner.fit(model, data, config.epochs)
-            accs.setdefault(depth, []).append(_runner.accuracy(model, data[4], data[5]))
-        rows.append((depth, width, model.count_params(), _runner.mean_std(accs[depth]),
-                     f"{history['accuracy'][-1]:.4f}"))
-    report.table(["hidden layers", "width", "parameters", "test acc", "train acc (last seed)"], rows)
-    fig, (ax,) = _runner.figure()
-    ax.errorbar(list(accs), [np.mean(a) for a in accs.values()], [np.std(a) for a in accs.values()], fmt="o-")
-    ax.set(xlabel="hidden layers (equal parameters)", ylabel="test accuracy", title=f"~{config.params} parameters")
-    report.save_figure(fig, "accuracy", "Test accuracy vs depth at equal parameter count.")
-    best = max(accs, key=lambda d: np.mean(accs[d]))
-    report.finding(f"Best: {best} hidden layer(s), {np.mean(accs[best]):.4f}; one layer: "
-                   f"{np.mean(accs[config.depths[0]]):.4f} (difference "
-                   f"{np.mean(accs[best]) - np.mean(accs[config.depths[0]]):+.4f}).")
+            data = None
+            for params in config.params:
+                for depth in config.depths:
+                    arm = {"dataset": dataset, "params": params, "depth": depth}
+                    if runs.get(arm, seed):
+                        continue
+                    data = data or _runner.load(dataset, seed, config.train_limit, test_limit=config.test_limit)
+                    width = width_for(depth, params)
+                    model = _runner.build_mlp(seed, hidden=(width,) * depth)
+                    history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
+                                          epochs=config.max_epochs, learning_rate=config.learning_rate,
+                                          batch_size=config.batch_size)
+                    best = int(np.argmin(history["val_loss"]))
+                    runs.add(arm, seed, width=width, parameters=model.count_params(),
+                             test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
+                             best_epoch=best + 1, epochs_run=len(history["val_loss"]),
+                             train_accuracy_at_best=history["accuracy"][best],
+                             val_accuracy_at_best=history["val_accuracy"][best], history=history)
+    return {}
+
+
+def _by_arm(results):
+    """`{(dataset, params, depth): [records sorted by seed]}`."""
+    groups = {}
+    for r in sorted(results["runs"], key=lambda r: r["seed"]):
+        groups.setdefault((r["arm"]["dataset"], r["arm"]["params"], r["arm"]["depth"]), []).append(r)
+    return groups
+
+
+def _pct(estimate):
+    return estimate.format(2, 100)
+
+
+def render(results, report):
+    config, groups = results["config"], _by_arm(results)
+    rows, diff_rows = [], []
+    for (dataset, params, depth), recs in groups.items():
+        acc = [r["test_accuracy"] for r in recs]
+        rows.append((dataset, f"{params:,}", depth, recs[0]["width"], f"{recs[0]['parameters']:,}",
+                     _pct(stats.mean_ci(acc)), _pct(stats.mean_ci([r["train_accuracy_at_best"] for r in recs])),
+                     f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"))
+        base = groups[(dataset, params, config["depths"][0])]
+        if depth != config["depths"][0]:
+            d = stats.paired_difference(acc, [r["test_accuracy"] for r in base])
+            diff_rows.append((dataset, f"{params:,}", f"{depth} - {config['depths'][0]}", _pct(d)))
+            report.finding(f"{dataset}, ~{params:,} parameters: " + stats.claim(
+                f"{depth} layers", acc, f"{config['depths'][0]} layer", [r["test_accuracy"] for r in base],
+                digits=2, scale=100, unit=" points"))
+    report.table(["dataset", "budget", "hidden layers", "width", "parameters", "test accuracy, %",
+                  "train accuracy at the best epoch, %", "best epoch (mean) / most epochs run"], rows,
+                 title="Test accuracy: mean ± 95% CI over seeds (Student t, sample std)")
+    report.table(["dataset", "budget", "depth difference", "test accuracy difference, points"], diff_rows,
+                 title="Paired differences against one hidden layer (same seeds: split, order, init)")
+    stopped = sum(r["epochs_run"] < config["max_epochs"] for r in results["runs"])
+    report.text(
+        f"Every net: Adam (learning rate {config['learning_rate']:g}, batch {config['batch_size']}), "
+        f"trained until the validation loss had not improved for {config['patience']} epochs "
+        f"(at most {config['max_epochs']}); the weights of the best validation-loss epoch are "
+        f"tested. {stopped} of {len(results['runs'])} runs stopped early (their validation loss "
+        f"had not improved for {config['patience']} epochs, i.e. they were past their minimum); "
+        f"{len(results['runs']) - stopped} reached the {config['max_epochs']}-epoch cap. The "
+        "learning curves below show it run by run.\n\nLiterature: the universal-approximation theorems (Cybenko 1989, "
+        "Hornik 1991) say one hidden layer suffices, not that it is as parameter-efficient; "
+        "for permutation-invariant MNIST, Simard et al. (2003) report 1.6% error (98.4% "
+        "accuracy) for a 784-800-10 MLP (~636k parameters) trained with cross-entropy, "
+        "between our two budgets.")
+    _curves(results, groups, report)
+
+
+def _curves(results, groups, report):
+    config = results["config"]
+    panels = [(d, p) for d in config["datasets"] for p in config["params"]]
+    fig, axes = _report.figure(ncols=len(config["params"]), nrows=len(config["datasets"]), width=4.6, height=3.4)
+    for ax, (dataset, params) in zip(axes, panels):
+        for i, depth in enumerate(config["depths"]):
+            for j, r in enumerate(groups.get((dataset, params, depth), [])):
+                v = r["history"]["val_loss"]
+                ax.plot(np.arange(1, len(v) + 1), v, color=f"C{i}", alpha=0.6, lw=1,
+                        label=f"{depth} layer(s)" if j == 0 else None)
+                ax.plot(r["best_epoch"], v[r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)
+        ax.set(title=f"{dataset}, ~{params:,} params", xlabel="epoch", ylabel="validation loss")
+        ax.legend(fontsize=7)
+    report.save_figure(fig, "curves", "Validation loss per epoch of every run (dots: the kept, "
+                       "best epoch).")
+    fig, axes = _report.figure(ncols=len(panels), width=3.4, height=3.2)
+    for ax, (dataset, params) in zip(axes, panels):
+        est = [stats.mean_ci([r["test_accuracy"] for r in groups[(dataset, params, d)]])
+               for d in config["depths"] if (dataset, params, d) in groups]
+        ax.errorbar(config["depths"][:len(est)], [e.mean * 100 for e in est],
+                    [(e.half_width or 0) * 100 for e in est], fmt="o-", capsize=3)
+        ax.set(title=f"{dataset}, ~{params:,}", xlabel="hidden layers", ylabel="test accuracy, %")
+    report.save_figure(fig, "accuracy", "Test accuracy vs depth at equal parameter count (mean, 95% CI).")

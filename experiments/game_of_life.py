@@ -5,7 +5,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from experiments import _runner
+from experiments import _report
 from keras_seminar.datasets import game_of_life
 
 TITLE = "Reverse Game of Life: a CNN baseline"
@@ -60,6 +60,8 @@ def run(config, report, seeds):
         n = config.train
         keras.utils.set_random_seed(seed)
         model = build(config)
+        # Per-cell binary targets on a board, not a classifier: the package's fit path
+        # (`training.fit_arrays`, sparse categorical cross-entropy) does not apply.
         model.compile(keras.optimizers.Adam(config.learning_rate), "binary_crossentropy")
         model.fit(x[:n], y[:n], batch_size=config.batch_size, epochs=config.epochs, verbose=0)
         pred = (model.predict(x[n:], batch_size=256, verbose=0)[..., 0] > 0.5).astype(np.uint8)
@@ -73,7 +75,7 @@ def run(config, report, seeds):
     overall = [r for r in rows if r[1] == "all"][0]
     report.finding(f"CNN MAE {overall[3]} vs 'start = stop' {overall[4]} and 'all dead' {overall[5]} "
                    f"on {overall[2]} test games (seed {overall[0]}).")
-    fig, axes = _runner.figure(ncols=4, width=2.2, height=2.4)
+    fig, axes = _report.figure(ncols=4, width=2.2, height=2.4)
     i = int(np.argmax(d == 1))
     for ax, (title, board) in zip(axes, (("stop (delta=1)", last[i]), ("true start", truth[i]),
                                          ("CNN start", pred[i]), ("errors", pred[i] != truth[i]))):

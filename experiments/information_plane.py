@@ -3,7 +3,6 @@
 import dataclasses
 import os
 
-import keras
 import numpy as np
 
 from experiments import _runner
@@ -38,18 +37,18 @@ def run(config, report, seeds):
     rows = []
     for activation in config.activations:
         for seed in seeds:
-            data = _runner.load(config.dataset, config.train_limit, config.sample, seed=seed)
-            keras.utils.set_random_seed(seed)
-            model = _runner.mlp(config.hidden, activation=activation)
-            plane = InformationPlane(None, data[4], data[5], bins=config.bins)
-            _runner.fit(model, data, config.epochs, config.batch_size, config.learning_rate, callbacks=[plane])
+            data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=config.sample)
+            model = _runner.build_mlp(seed, hidden=config.hidden, activation=activation)
+            plane = InformationPlane(None, data.x_test, data.y_test, bins=config.bins)
+            _runner.fit(model, data, seed, callbacks=[plane], epochs=config.epochs,
+                        batch_size=config.batch_size, learning_rate=config.learning_rate)
             ixt, ity = np.array(plane.history["I_XT"]), np.array(plane.history["I_TY"])
             path = plane.save(report.out)
             name = f"{report.name}_{activation}_seed{seed}.png"
             os.replace(path, os.path.join(report.out, name))
             for ext in ("npz", "json"):
                 os.remove(os.path.join(report.out, f"information_plane.{ext}"))
-            report.images.append((name, f"{activation}, seed {seed}: I(X;T) vs I(T;Y) per layer, colour = epoch."))
+            report.image(name, f"{activation}, seed {seed}: I(X;T) vs I(T;Y) per layer, colour = epoch.")
             for j, layer in enumerate(plane.layer_names):
                 peak = int(np.argmax(ixt[:, j]))
                 rows.append((activation, seed, layer, f"{ixt[0, j]:.2f}", f"{ixt[peak, j]:.2f} (epoch {peak + 1})",

@@ -5,7 +5,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from experiments import _runner
+from experiments import _report, _runner
 from keras_seminar import regularizers
 from keras_seminar.models import build_model
 
@@ -41,23 +41,23 @@ def _options(variant, config):
 
 def run(config, report, seeds):
     seed = seeds[0]
-    data = _runner.load(config.dataset, config.train_limit, 2000, seed=seed)
-    fig, axes = _runner.figure(ncols=len(config.variants), nrows=2, width=3.4, height=3.6)
+    data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=2000)
+    fig, axes = _report.figure(ncols=len(config.variants), nrows=2, width=3.4, height=3.6)
     rows = []
     for i, variant in enumerate(config.variants):
-        keras.utils.set_random_seed(seed)
-        mlp = _runner.mlp((config.units,), **_options(variant, config))
-        _runner.fit(mlp, data, config.epochs, validation=False)
+        mlp = _runner.build_mlp(seed, hidden=(config.units,), **_options(variant, config))
+        _runner.fit(mlp, data, seed, validation=False, epochs=config.epochs)
         w = _runner.kernels(mlp)["fc1"].T.reshape(-1, 28, 28)
-        _runner.image_grid(axes[i], w, cols=8, title=f"MLP fc1, {variant}")
+        _report.image_grid(axes[i], w, cols=8, title=f"MLP fc1, {variant}")
         keras.utils.set_random_seed(seed)
         cnn = build_model("cnn", filters=(16, 32), dense_units=128, dropout=0.25, **_options(variant, config))
-        _runner.fit(cnn, data, config.epochs, validation=False)
+        _runner.fit(cnn, data, seed, validation=False, model_name="cnn", epochs=config.epochs,
+                    learning_rate=1e-3, schedule="constant")
         k = _runner.kernels(cnn)["conv1"][:, :, 0, :].transpose(2, 0, 1)
-        _runner.image_grid(axes[len(config.variants) + i], k, cols=4, title=f"CNN conv1, {variant}")
-        rows.append((variant, f"{_runner.accuracy(mlp, data[4], data[5]):.4f}",
+        _report.image_grid(axes[len(config.variants) + i], k, cols=4, title=f"CNN conv1, {variant}")
+        rows.append((variant, f"{_runner.accuracy(mlp, data.x_test, data.y_test):.4f}",
                      f"{np.mean(np.abs(w) < config.threshold):.3f}",
-                     f"{_runner.accuracy(cnn, data[4], data[5]):.4f}",
+                     f"{_runner.accuracy(cnn, data.x_test, data.y_test):.4f}",
                      f"{np.mean(np.abs(k) < config.threshold):.3f}"))
     report.save_figure(fig, "filters", "First-layer weights (red +, blue -, each scaled to its own max).")
     report.table(["variant", "MLP test acc", f"MLP fc1 |w| < {config.threshold:g}", "CNN test acc",

@@ -5,7 +5,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from experiments import _runner
+from experiments import _report, _runner, stats
 from keras_seminar import regularizers
 from keras_seminar.callbacks import SparsityMonitor
 
@@ -53,32 +53,30 @@ def pruned(model, threshold):
 
 
 def evaluate(model, data, threshold):
-    acc = _runner.accuracy(model, data[4], data[5])
+    acc = _runner.accuracy(model, data.x_test, data.y_test)
     sparsity = pruned(model, threshold)
-    return acc, sparsity, _runner.accuracy(model, data[4], data[5])
+    return acc, sparsity, _runner.accuracy(model, data.x_test, data.y_test)
 
 
 def run(config, report, seeds):
     rows = []
     for seed in seeds:
-        data = _runner.load(config.dataset, config.train_limit, config.test_limit, seed=seed)
-        keras.utils.set_random_seed(seed)
-        model = _runner.mlp(config.hidden)
-        _runner.fit(model, data, config.epochs)
+        data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=config.test_limit)
+        model = _runner.build_mlp(seed, hidden=config.hidden)
+        _runner.fit(model, data, seed, epochs=config.epochs)
         rows.append(("none", 0.0, seed, *evaluate(model, data, config.threshold)))
         for name, factors in config.grid.items():
             for factor in factors:
-                keras.utils.set_random_seed(seed)
-                model = _runner.mlp(config.hidden, kernel_regularizer=_MAKERS[name](factor))
-                _runner.fit(model, data, config.epochs)
+                model = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=_MAKERS[name](factor))
+                _runner.fit(model, data, seed, epochs=config.epochs)
                 rows.append((name, factor, seed, *evaluate(model, data, config.threshold)))
     table = []
     for key in dict.fromkeys(r[:2] for r in rows):
         r = np.array([row[3:] for row in rows if row[:2] == key])
-        table.append((key[0], f"{key[1]:g}", *(_runner.mean_std(r[:, i]) for i in range(3))))
+        table.append((key[0], f"{key[1]:g}", *(str(stats.mean_ci(r[:, i])) for i in range(3))))
     report.table(["regularizer", "lambda", "test acc", f"fraction |w| < {config.threshold:g}",
-                  "test acc after pruning them"], table, title="Strength grid (mean ± std over seeds)")
-    fig, (ax,) = _runner.figure(width=5.5, height=4)
+                  "test acc after pruning them"], table, title="Strength grid (mean ± 95% CI over seeds)")
+    fig, (ax,) = _report.figure(width=5.5, height=4)
     for name in ("none", *config.grid):
         pts = np.array([[float(t[4].split()[0]), float(t[3].split()[0])] for t in table if t[0] == name])
         ax.plot(pts[:, 1], pts[:, 0], "o-" if name != "none" else "k*", label=name, markersize=8)
@@ -96,16 +94,15 @@ def run(config, report, seeds):
 
 def finetune(config, report, seed):
     """Pre-train free, fine-tune with L1/2, prune; vs pruning the free model at the same sparsity."""
-    data = _runner.load(config.dataset, config.train_limit, config.test_limit, seed=seed)
-    keras.utils.set_random_seed(seed)
-    model = _runner.mlp(config.hidden)
-    _runner.fit(model, data, config.epochs)
+    data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=config.test_limit)
+    model = _runner.build_mlp(seed, hidden=config.hidden)
+    _runner.fit(model, data, seed, epochs=config.epochs)
     free = [keras.ops.convert_to_numpy(v) for v in model.weights]
-    base_acc = _runner.accuracy(model, data[4], data[5])
-    tuned = _runner.mlp(config.hidden, kernel_regularizer=regularizers.L12(config.finetune_factor))
+    base_acc = _runner.accuracy(model, data.x_test, data.y_test)
+    tuned = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=regularizers.L12(config.finetune_factor))
     tuned.set_weights(free)
-    monitor = SparsityMonitor(data[0][:256], eps=config.threshold)
-    _runner.fit(tuned, data, config.finetune_epochs, callbacks=[monitor])
+    monitor = SparsityMonitor(data.x_train[:256], eps=config.threshold)
+    _runner.fit(tuned, data, seed, callbacks=[monitor], epochs=config.finetune_epochs)
     acc, sparsity, acc_pruned = evaluate(tuned, data, config.threshold)
     # Magnitude pruning of the free model to the same fraction of zeros.
     all_w = np.concatenate([np.abs(w).ravel() for w in free if w.ndim == 2])
@@ -116,14 +113,14 @@ def finetune(config, report, seed):
             (f"fine-tuned with L1/2 ({config.finetune_factor:g}), pruned |w|<{config.threshold:g}",
              f"{acc:.4f}", f"{sparsity:.3f}", f"{acc_pruned:.4f}"),
             ("free, magnitude-pruned to the same sparsity", "-", f"{sparsity:.3f}",
-             f"{_runner.accuracy(model, data[4], data[5]):.4f}")]
+             f"{_runner.accuracy(model, data.x_test, data.y_test):.4f}")]
     report.table(["model", "test acc", "fraction zeroed", "test acc pruned"], rows,
                  title=f"Sparsifying a pre-trained model (seed {seed}, {config.finetune_epochs} epochs)")
     report.finding("Caveat: the fine-tuned model trained for more epochs in total than the pre-trained one.")
     report.finding(f"Fine-tuning with L1/2 then pruning: {sparsity:.1%} of weights zeroed at accuracy "
                    f"{acc_pruned:.4f} (pre-trained {base_acc:.4f}; plain magnitude pruning to the same "
                    f"sparsity: {rows[2][3]}).")
-    fig, (ax,) = _runner.figure()
+    fig, (ax,) = _report.figure()
     for layer, values in monitor.history["weights"].items():
         ax.plot(np.arange(1, len(values) + 1), values, "o-", label=layer)
     ax.set(xlabel="fine-tuning epoch", ylabel=f"fraction |w| < {config.threshold:g}",

@@ -1,27 +1,56 @@
-"""Every experiment's SMOKE variant runs end to end and writes its report and PNGs."""
+"""Every experiment's SMOKE variant runs end to end; results-first ones re-render from JSON."""
 
+import json
 import os
 
 import pytest
 
-from experiments import _runner, cli
+from experiments import _runner
+from keras_seminar.errors import UsageError
+
+RESULTS_FIRST = ("depth", "positivity")
 
 
 @pytest.mark.parametrize("name", _runner.EXPERIMENTS)
 def test_smoke_variant_writes_report_and_plots(name, tmp_path):
     path = _runner.run_experiment(name, smoke=True, out=tmp_path)
     text = open(path).read()
+    seeds = _runner.resolve(name).SMOKE.seeds
     assert path == os.path.join(str(tmp_path), f"{name}.md")
-    assert "## Evidence" in text and "seeds: [0]" in text and "| " in text
+    assert "## Evidence" in text and f"seeds: {list(range(seeds))}" in text and "scale: smoke" in text
+    assert "| " in text and "± 0.0000" not in text
     pngs = [f for f in os.listdir(tmp_path) if f.endswith(".png")]
     assert pngs and all(f"]({png})" in text for png in pngs)
+    if name in RESULTS_FIRST:
+        results = json.load(open(tmp_path / f"{name}.json"))
+        assert sorted({r["seed"] for r in results["runs"]}) == list(range(seeds))
+        assert not os.path.exists(tmp_path / f"{name}.partial.json")
+        os.remove(path)
+        assert open(_runner.render(name, tmp_path)).read() == text  # the report is the JSON's
 
 
-def test_unknown_experiment_and_bad_seeds(tmp_path):
-    with pytest.raises(ValueError, match="Unknown experiment 'nope'"):
+def test_depth_smoke_records_every_arm_and_seed(tmp_path):
+    _runner.run_experiment("depth", smoke=True, out=tmp_path, sets=["depths=1,3"])
+    results = json.load(open(tmp_path / "depth.json"))
+    arms = sorted((r["arm"]["depth"], r["seed"]) for r in results["runs"])
+    assert arms == [(1, 0), (1, 1), (3, 0), (3, 1)]
+    assert results["overrides"] == {"depths": [1, 3]} and results["config"]["depths"] == [1, 3]
+    for r in results["runs"]:
+        assert abs(r["parameters"] - 5000) < 300 and 0 <= r["test_accuracy"] <= 1
+        assert len(r["history"]["val_loss"]) == r["epochs_run"] and 1 <= r["best_epoch"] <= r["epochs_run"]
+    text = open(tmp_path / "depth.md").read()
+    assert '- overrides: {"depths": [1, 3]}' in text and "3 - 1" in text
+
+
+def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path):
+    with pytest.raises(UsageError, match="Unknown experiment 'nope'"):
         _runner.run_experiment("nope", out=tmp_path)
-    with pytest.raises(ValueError, match="seeds=0"):
+    with pytest.raises(UsageError, match="seeds=0"):
         _runner.run_experiment("depth", smoke=True, seeds=0, out=tmp_path)
+    with pytest.raises(UsageError, match="does not exist"):
+        _runner.render("depth", tmp_path)
+    with pytest.raises(UsageError, match="no --render"):
+        _runner.render("game_of_life", tmp_path)
 
 
 def test_cli_subcommand(tmp_path, capsys):
@@ -31,4 +60,10 @@ def test_cli_subcommand(tmp_path, capsys):
     assert "game_of_life.md" in capsys.readouterr().out
     assert main(["experiment", "nope", "--smoke", "--out", str(tmp_path)]) == 2
     assert main(["experiment", "depth", "--seeds", "x", "--out", str(tmp_path)]) == 2
-    assert hasattr(cli, "add_command")
+    assert "--seeds to be a positive integer" in capsys.readouterr().err
+    assert main(["experiment", "depth", "--smoke", "--set", "epoch=3", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown config key 'epoch'" in err and "max_epochs" in err and len(err.strip().splitlines()) == 1
+    assert main(["experiment", "depth", "--render", "--out", str(tmp_path)]) == 2
+    assert "Run the experiment first" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "depth.md")

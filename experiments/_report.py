@@ -1,0 +1,106 @@
+"""The Markdown report of an experiment, written from its results JSON, and its PNG figures.
+
+`Report` collects tables, findings, free text and figures; `write(results)` adds the evidence
+(command, device, backend and versions, seeds, scale, wall time, overrides, resolved config),
+all read from the results JSON, so `keras-seminar experiment NAME --render` rebuilds the same
+Markdown and PNGs without training.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from keras_seminar import _io
+
+DPI = 80
+
+
+def figure(ncols=1, nrows=1, width=4.2, height=3.2):
+    """A matplotlib `Figure` (Agg, no pyplot state) and its axes, row by row."""
+    from matplotlib.figure import Figure
+
+    # keras_seminar.callbacks.plots._figure is private and has no rows; this is the grid version.
+    fig = Figure(figsize=(width * ncols, height * nrows), dpi=DPI)
+    return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(ncols * nrows)]
+
+
+def image_grid(ax, images, cols=8, title=None):
+    """Draws images (N, H, W) as one grid, each scaled symmetrically around 0 (red +, blue -)."""
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + 1), cols * (w + 1)), np.nan)
+    for i, img in enumerate(images):
+        scale = np.abs(img).max() or 1.0
+        r, c = divmod(i, cols)
+        grid[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = img / scale
+    ax.imshow(grid, cmap="bwr", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def _cell(value):
+    return str(value).replace("|", "\\|")  # a literal | (e.g. "|w|") would split the column
+
+
+class Report:
+    """A Markdown report: question, findings, tables, figures and evidence."""
+
+    def __init__(self, name, out):
+        self.name, self.out = name, str(out)
+        self.sections, self.findings, self.images = [], [], []
+        os.makedirs(self.out, exist_ok=True)
+
+    def table(self, header, rows, title=None):
+        lines = [f"### {title}", ""] if title else []
+        lines += ["| " + " | ".join(_cell(c) for c in header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+        self.sections.append("\n".join(lines))
+
+    def text(self, text):
+        self.sections.append(text)
+
+    def finding(self, text):
+        self.findings.append(text)
+
+    def image(self, filename, caption=""):
+        self.images.append((filename, caption))
+
+    def save_figure(self, fig, suffix, caption=""):
+        path = os.path.join(self.out, f"{self.name}_{suffix}.png")
+        fig.tight_layout()
+        with _io.atomic_path(path, ".png") as tmp:
+            fig.savefig(tmp, dpi=DPI)
+        self.image(os.path.basename(path), caption)
+        return path
+
+    def write(self, results):
+        """Writes `<out>/<name>.md` from the collected parts and the evidence in `results`."""
+        env = results.get("environment", {})
+        lines = [f"# {results['title']}", "", f"**Question.** {results['question']}", "",
+                 "## Findings", ""]
+        lines += [f"- {f}" for f in self.findings] + ["", "## Results", ""]
+        for section in self.sections:
+            lines += [section, ""]
+        for image, caption in self.images:
+            lines += [f"![{caption or image}]({image})", ""] + ([f"*{caption}*", ""] if caption else [])
+        seeds = list(results.get("seeds", []))
+        overrides = results.get("overrides") or {}
+        lines += ["## Evidence", "",
+                  f"- command: `{results.get('command', '')}`",
+                  f"- re-render without training: `keras-seminar experiment {self.name} --render "
+                  f"--out {self.out}` (reads `{self.name}.json`)",
+                  f"- device: {results.get('device', '')}",
+                  f"- backend: {env.get('backend')}; keras {env.get('keras')}, numpy {env.get('numpy')}, "
+                  f"{env.get('backend')} {env.get('backend_version')}, python {env.get('python')}",
+                  f"- seeds: {seeds} ({len(seeds)} run(s) per setting; a seed sets the train/validation "
+                  "split, the data order and the initial weights)",
+                  f"- scale: {results.get('scale')}",
+                  f"- overrides: {json.dumps(overrides) if overrides else 'none'}",
+                  f"- started: {results.get('started', '')}; wall time: {results.get('wall_seconds', 0):.0f} s",
+                  "", "Resolved config:", "", "```json",
+                  json.dumps(results.get("config", {}), indent=1), "```", ""]
+        path = os.path.join(self.out, f"{self.name}.md")
+        _io.atomic_write(path, "\n".join(lines))
+        return path
