@@ -1,7 +1,9 @@
-"""`keras-seminar`: train, evaluate, prepare data (and, as they land, tune and run experiments).
+"""`keras-seminar`: train, evaluate, list models, prepare data, tune and run experiments.
 
-A user's mistake (unknown name, bad number, missing or corrupted file) ends with one clear
-line on stderr and exit status 2, never a deep Keras traceback.
+A user's mistake (unknown name, bad number, missing, corrupted or unwritable file, a run that
+disagrees with its backup, a lock held by another run) ends with one clear line on stderr and
+exit status 2, never a traceback. A run that diverged, or finished without learning (loss rose,
+accuracy at chance), ends with exit status 3; its files say so.
 """
 
 import argparse
@@ -45,21 +47,28 @@ def _json_dict(text):
     return value
 
 
+def _dataset_names():
+    from keras_seminar import datasets
 
-DATASET_NAMES = ("mnist", "fashion_mnist")
+    return tuple(sorted(datasets.DATASETS))
 
 
 def add_train_arguments(p):
+    from keras_seminar.callbacks.monitors import MONITORS
+    from keras_seminar.training import PRECISIONS
+
     p.add_argument("--model", default="cnn", help="model name (see `keras-seminar models`)")
-    p.add_argument("--dataset", default="fashion_mnist", choices=DATASET_NAMES)
+    p.add_argument("--dataset", default="fashion_mnist", choices=_dataset_names())
     p.add_argument("--epochs", type=_positive_int, help="default: the model's recipe")
     p.add_argument("--batch-size", type=_positive_int, help="default: the model's recipe")
     p.add_argument("--lr", type=_positive_float, dest="learning_rate", help="peak learning rate")
     p.add_argument("--seed", type=_nonneg_int, default=0)
     p.add_argument("--validation-split", type=_fraction, default=0.1)
-    p.add_argument("--run-name", help="default: <model>_<dataset>_s<seed> (re-run to resume)")
-    p.add_argument("--runs-dir", default="runs", help="TensorBoard logs and backups")
-    p.add_argument("--models-dir", default="saved_models")
+    p.add_argument("--run-name", help="default: <model>_<dataset>_s<seed> (re-run to resume a "
+                                      "killed run, or to add epochs to a finished one)")
+    p.add_argument("--runs-dir", default="runs", help="TensorBoard logs, backups, metrics")
+    p.add_argument("--models-dir", help="where NAME.keras and its card go (default: the run's "
+                                        "folder, runs/NAME/; saved_models/ holds shipped models)")
     p.add_argument("--data-dir", help="prepared data (default $KERAS_SEMINAR_DATA or ~/.keras_seminar/data)")
     p.add_argument("--no-resume", dest="resume", action="store_false", help="start over")
     p.add_argument("--train-limit", type=_positive_int, help="use the first N training images")
@@ -67,7 +76,7 @@ def add_train_arguments(p):
     p.add_argument("--options", type=_json_dict, default={}, dest="model_options",
                    help='builder options as JSON, e.g. \'{"kernel_regularizer": "l12"}\'')
     p.add_argument("--monitors", type=_names, default=(),
-                   help="comma-separated: gradients,sparsity,infoplane,histograms,filters")
+                   help=f"comma-separated: {','.join(MONITORS)}")
     p.add_argument("--distribute", action="store_true",
                    help="data-parallel on every GPU (or CPU device): JAX DataParallel / TF MirroredStrategy")
     p.add_argument("--steps-per-execution", type=_positive_int, default=1,
@@ -79,8 +88,7 @@ def add_train_arguments(p):
                    help="test-time augmentation: average each test image with its mirror image "
                         "(Fashion-MNIST; not digits). Default: the model's recipe")
     p.add_argument("--compile-cache", help="JAX persistent compilation cache folder")
-    p.add_argument("--precision", default="float32",
-                   choices=("float32", "mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--precision", default="float32", choices=PRECISIONS)
     p.add_argument("--slim", action="store_true",
                    help="save without optimizer state (1/3 of the size; re-compile to train on)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -98,14 +106,14 @@ def build_parser():
 
     p = sub.add_parser("evaluate", help="test accuracy of a saved .keras model")
     p.add_argument("path")
-    p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the one on the model card")
+    p.add_argument("--dataset", choices=_dataset_names(), help="default: the one on the model card")
     p.add_argument("--data-dir")
     p.add_argument("--limit", type=_positive_int, help="use the first N test images")
 
     p = sub.add_parser("data", help="import the offline data sets")
     data_sub = p.add_subparsers(dest="data_command", required=True)
     q = data_sub.add_parser("prepare", help="import and verify MNIST / Fashion-MNIST")
-    q.add_argument("names", nargs="*", choices=[[], *DATASET_NAMES], default=[],
+    q.add_argument("names", nargs="*", choices=[[], *_dataset_names()], default=[],
                    help="default: both")
     q.add_argument("--source", help="an explicit copy to import (one data set only)")
     q.add_argument("--data-dir")
@@ -140,11 +148,14 @@ def _cmd_train(args):
     fields = {k: v for k, v in vars(args).items()
               if k in TrainConfig.__dataclass_fields__ and v is not None}
     result = train(TrainConfig(**fields, verbose=0 if args.quiet else "auto"))
-    summary = {k: result[k] for k in ("run_name", "model", "dataset", "seed", "epochs", "test",
-                                      "train_seconds", "model_path", "sha256")}
+    summary = {k: result.get(k) for k in ("run_name", "model", "dataset", "seed", "epochs",
+                                          "test", "train_seconds", "model_path", "sha256")}
     print(json.dumps(summary, indent=2))
     print(f"Test accuracy: {result['test']['accuracy']:.4f}  "
           f"(TensorBoard: tensorboard --logdir {args.runs_dir})")
+    for warning in result.get("warnings") or ():
+        print(f"keras-seminar: warning: {warning}", file=sys.stderr)
+    return 3 if result.get("warnings") else 0
 
 
 def _cmd_evaluate(args):
@@ -157,13 +168,13 @@ def _cmd_data(args):
     from keras_seminar import datasets
 
     if args.data_command == "prepare":
-        names = args.names or list(DATASET_NAMES)
+        names = args.names or list(_dataset_names())
         if args.source and len(names) != 1:
             raise ValueError("--source imports one data set: name it, e.g. `data prepare mnist --source F`.")
         for name in names:
             datasets.prepare(name, source=args.source, data_dir=args.data_dir, force=args.force)
     else:
-        for name in DATASET_NAMES:
+        for name in _dataset_names():
             try:
                 _, where = datasets.load_arrays(name, data_dir=args.data_dir, download=False)
                 print(f"{name}: {where}")
@@ -182,24 +193,28 @@ COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "data": _cmd_data,
             "models": _cmd_models}
 
 
+def _one_line(error):
+    """The error as one line: its message's lines joined (an OSError's own str names the file)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from keras_seminar.datasets import DataError
-    from keras_seminar.saving import ModelFileError
-    from keras_seminar.training import TrainingDiverged
+    from keras_seminar.errors import SeminarError, TrainingDiverged
 
     try:
-        (getattr(args, "func", None) or COMMANDS[args.command])(args)
+        status = (getattr(args, "func", None) or COMMANDS[args.command])(args)
     except TrainingDiverged as e:
-        print(f"keras-seminar: stopped: {e}", file=sys.stderr)
+        print(f"keras-seminar: stopped: {_one_line(e)}", file=sys.stderr)
         return 3
-    except (ValueError, DataError, ModelFileError, FileNotFoundError) as e:
-        print(f"keras-seminar: error: {e}", file=sys.stderr)
+    except (SeminarError, ValueError, OSError) as e:  # DataError, ModelFileError: ValueErrors
+        print(f"keras-seminar: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("keras-seminar: interrupted. Run the same command again to resume.", file=sys.stderr)
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""TrainConfig: what the recipe decides (test-time flips, builder options) and what the card keeps."""
+"""TrainConfig and its Plan: what the recipe decides (test-time flips, builder options), the
+checks made once, and what the card keeps."""
 
 import json
 
@@ -6,7 +7,7 @@ import keras
 import pytest
 
 from keras_seminar import datasets
-from keras_seminar.training import TrainConfig, build_for, train
+from keras_seminar.training import TrainConfig, build_for, resolve, train
 
 
 @pytest.mark.parametrize("dataset, tta, expected", [
@@ -15,18 +16,19 @@ from keras_seminar.training import TrainConfig, build_for, train
     ("fashion_mnist", False, False),
     ("fashion_mnist", True, True),
 ])
-def test_tta_follows_the_recipe_where_labels_survive_flips(dataset, tta, expected):
-    assert TrainConfig(model="maxout_mlp", dataset=dataset, tta=tta).use_tta is expected
-    assert TrainConfig(model="cnn", dataset=dataset, tta=tta).use_tta is bool(tta)
+def test_tta_follows_the_recipe_where_labels_survive_flips(dataset, tta, expected, tmp_path):
+    runs = str(tmp_path)
+    assert resolve(TrainConfig(model="maxout_mlp", dataset=dataset, tta=tta, runs_dir=runs)).recipe.tta is expected
+    assert resolve(TrainConfig(model="cnn", dataset=dataset, tta=tta, runs_dir=runs)).recipe.tta is bool(tta)
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"tta": True, "dataset": "mnist"}, "tta=False for 'mnist'"),
     ({"tta": "yes"}, "tta='yes'"),
 ])
-def test_bad_tta(kwargs, match):
+def test_bad_tta(kwargs, match, tmp_path):
     with pytest.raises(ValueError, match=match):
-        TrainConfig(**kwargs)
+        resolve(TrainConfig(**kwargs, runs_dir=str(tmp_path)))
 
 
 def test_recipe_builder_options_sit_under_the_users(fashion):

@@ -1,0 +1,28 @@
+"""The one fit / evaluate / save path that the CLI, scripts, experiments and tuning share.
+
+`TrainConfig` (what is asked) -> `resolve` -> `Plan` (what it means, once) -> `train`
+(prepare -> fit -> evaluate -> write). `fit_arrays` is the fit step on its own, for
+experiments that bring their own arrays.
+
+Example:
+    >>> from keras_seminar.training import TrainConfig, train
+    >>> result = train(TrainConfig(model="cnn", dataset="fashion_mnist", epochs=1))
+    >>> result["test"]["accuracy"]
+"""
+
+from keras_seminar.errors import TrainingDiverged
+from keras_seminar.training.config import PRECISIONS, TrainConfig
+from keras_seminar.training.evaluate import evaluate_saved
+from keras_seminar.training.fit import (
+    compile_model,
+    fit_arrays,
+    images_to_inputs,
+    make_optimizer,
+    test_metrics,
+)
+from keras_seminar.training.plan import Plan, build_for, flips_allowed, recipe_for, resolve
+from keras_seminar.training.run import health_warnings, train
+
+__all__ = ["PRECISIONS", "Plan", "TrainConfig", "TrainingDiverged", "build_for",
+           "compile_model", "evaluate_saved", "fit_arrays", "flips_allowed", "health_warnings",
+           "images_to_inputs", "make_optimizer", "recipe_for", "resolve", "test_metrics", "train"]

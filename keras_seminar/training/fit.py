@@ -1,0 +1,128 @@
+"""The one fit path: inputs, optimizer, compile, `fit_arrays`, and the test-set metrics.
+
+Example:
+    >>> history = fit_arrays(models.build_model("softmax"), recipe_for("softmax", epochs=1),
+    ...                      images_to_inputs(x), y)
+"""
+
+import keras
+import numpy as np
+
+from keras_seminar.callbacks import NaNGuard
+from keras_seminar.errors import TrainingDiverged
+from keras_seminar.fused import fit_fused
+from keras_seminar.losses import SparseCategoricalCrossentropy
+
+
+def images_to_inputs(x):
+    """uint8 images (N, 28, 28) -> float32 in [0, 1] with a channel axis (N, 28, 28, 1)."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.dtype == np.uint8:
+        return x.astype("float32") / 255.0
+    return x.astype("float32")
+
+
+def make_optimizer(recipe, steps_per_epoch):
+    """The optimizer and learning-rate schedule a recipe asks for (over `recipe.epochs`)."""
+    total = max(1, recipe.epochs * steps_per_epoch)
+    lr = recipe.learning_rate
+    if recipe.schedule == "constant":
+        schedule = lr
+    elif recipe.schedule == "cosine":
+        schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total)
+    elif recipe.schedule == "onecycle":
+        warmup = int(total * recipe.warmup)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            lr / 10.0, decay_steps=max(1, total - warmup), warmup_target=lr, warmup_steps=warmup)
+    else:
+        raise ValueError(f"Unknown schedule {recipe.schedule!r}. Expected constant, cosine, onecycle.")
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(schedule)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
+                                    weight_decay=recipe.weight_decay or None)
+    raise ValueError(f"Unknown optimizer {recipe.optimizer!r}. Expected adam, adamw, sgd.")
+
+
+def compile_model(model, recipe, steps_per_epoch, steps_per_execution=1):
+    """Compiles `model` with the recipe's optimizer, schedule and label-smoothed loss."""
+    loss = SparseCategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    model.compile(optimizer=make_optimizer(recipe, steps_per_epoch), loss=loss,
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
+    return model
+
+
+def diverged_message(guard, recipe, rolled_back=""):
+    epoch, batch, loss = guard.diverged_at
+    return (f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
+            f"saved{rolled_back}. Lower the learning rate (now {recipe.learning_rate}) or the "
+            "regularizer strength.")
+
+
+def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=(), verbose=0,
+               seed=None, epochs=None, steps_per_execution=1, fused=False):
+    """Compiles `model` for `recipe` (optimizer, schedule, label smoothing) and fits it.
+
+    The one fit path: `train()` and the experiments use it. A NaN guard stops on the first
+    non-finite loss and `TrainingDiverged` is raised.
+
+    Args:
+        model: an uncompiled (or to be recompiled) `keras.Model`.
+        recipe: a `models.Recipe` (see `recipe_for`).
+        x_train, y_train: float inputs and integer labels.
+        validation_data: `(x_val, y_val)` or None.
+        callbacks: extra Keras callbacks.
+        verbose: Keras's `verbose`.
+        seed: seeds Keras before compiling (weights already built are not re-drawn) and the
+            fused shuffling.
+        epochs: total epochs (default `recipe.epochs`); a backup callback may start it later.
+        steps_per_execution, fused: see `TrainConfig`.
+
+    Returns:
+        The `keras.callbacks.History` of this fit.
+    """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    epochs = recipe.epochs if epochs is None else epochs
+    steps = -(-len(x_train) // recipe.batch_size)
+    compile_model(model, recipe, steps, 1 if fused else steps_per_execution)
+    guard = NaNGuard()
+    fit_kwargs = {"epochs": epochs, "callbacks": [guard, *callbacks], "verbose": verbose,
+                  "validation_data": validation_data}
+    if fused:
+        per_call = steps_per_execution if steps_per_execution > 1 else None
+        history = fit_fused(model, x_train, y_train, recipe.batch_size, steps_per_call=per_call,
+                            seed=seed, **fit_kwargs)
+    else:
+        history = model.fit(x_train, y_train, batch_size=recipe.batch_size, **fit_kwargs)
+    if guard.diverged_at is not None:
+        rolled = ""
+        for callback in callbacks:
+            note = getattr(callback, "rollback_note", None)
+            rolled = note() if note else rolled
+        raise TrainingDiverged(diverged_message(guard, recipe, rolled))
+    return history
+
+
+def test_metrics(model, x, y, replicas=1, batch_size=512, tta=False):
+    """Accuracy and cross-entropy on the whole test set.
+
+    The inputs are padded to a multiple of `replicas` (data-parallel batches must split evenly)
+    and the padding is dropped from the predictions, so no test example is lost. With `tta`
+    the probabilities are the mean over each image and its left-right mirror image.
+    """
+    pad = (-len(x)) % replicas
+    x_padded = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)]) if pad else x
+    probs = np.asarray(model.predict(x_padded, batch_size=batch_size, verbose=0),
+                       dtype=np.float64)[: len(x)]
+    if tta:
+        mirrored = np.asarray(model.predict(x_padded[:, :, ::-1], batch_size=batch_size, verbose=0),
+                              dtype=np.float64)[: len(x)]
+        probs = (probs + mirrored) / 2
+    p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+    return {"accuracy": float(np.mean(np.argmax(probs, -1) == y)),
+            "loss": float(-np.mean(np.log(p_true)))}
