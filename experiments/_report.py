@@ -80,6 +80,9 @@ class Report:
         env = results.get("environment", {})
         lines = [f"# {results['title']}", "", f"**Question.** {results['question']}", "",
                  "## Findings", ""]
+        if results.get("incomplete"):
+            lines += [f"- **Incomplete**: drawn from the {len(results.get('runs', []))} runs finished so far "
+                      "(`--render` of a run in progress or stopped); counts n below are per arm."]
         lines += [f"- {f}" for f in self.findings] + ["", "## Results", ""]
         for section in self.sections:
             lines += [section, ""]
@@ -98,7 +101,8 @@ class Report:
                   "split, the data order and the initial weights)",
                   f"- scale: {results.get('scale')}",
                   f"- overrides: {json.dumps(overrides) if overrides else 'none'}",
-                  f"- started: {results.get('started', '')}; wall time: {results.get('wall_seconds', 0):.0f} s",
+                  f"- started: {results.get('started', '')}; wall time: "
+                  + (f"{results['wall_seconds']:.0f} s" if results.get("wall_seconds") else "unfinished"),
                   "", "Resolved config:", "", "```json",
                   json.dumps(results.get("config", {}), indent=1), "```", ""]
         path = os.path.join(self.out, f"{self.name}.md")

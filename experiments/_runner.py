@@ -111,8 +111,8 @@ class Runs:
     runs skipped.
     """
 
-    def __init__(self, path, fingerprint):
-        self.path, self.fingerprint, self.records = path, fingerprint, []
+    def __init__(self, path, fingerprint, meta=None):
+        self.path, self.fingerprint, self.meta, self.records = path, fingerprint, meta or {}, []
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
@@ -133,7 +133,8 @@ class Runs:
         record = {"arm": _config.jsonable(arm), "seed": seed, **_config.jsonable(values)}
         self.records.append(record)
         if self.path:
-            _io.atomic_write_json(self.path, {"fingerprint": self.fingerprint, "records": self.records})
+            _io.atomic_write_json(self.path, {"fingerprint": self.fingerprint, "meta": self.meta,
+                                              "records": self.records})
         return record
 
 
@@ -178,7 +179,7 @@ def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, ou
         return report.write({**results, "wall_seconds": time.perf_counter() - start})
     partial = os.path.join(out, f"{key}.partial.json")
     fingerprint = {k: results[k] for k in ("config", "seeds")} | {"backend": results["environment"]["backend"]}
-    runs = Runs(partial, fingerprint)
+    runs = Runs(partial, fingerprint, meta=results)
     results.update(module.run(config, seeds, runs))
     results["runs"] = runs.records
     results["wall_seconds"] = round(time.perf_counter() - start, 1)
@@ -189,16 +190,26 @@ def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, ou
 
 
 def render(name, out="reports"):
-    """Redraws `<out>/<name>.md` and its PNGs from `<out>/<name>.json`, without training."""
+    """Redraws `<out>/<name>.md` and its PNGs from `<out>/<name>.json`, without training.
+
+    Without a finished `<name>.json`, a run still in progress (or killed) is drawn from its
+    `<name>.partial.json`, and the report says loudly that it is incomplete.
+    """
     module = resolve(name)
     key = module.__name__.rsplit(".", 1)[-1]
     path = os.path.join(str(out), f"{key}.json")
     if not hasattr(module, "render"):
         raise UsageError(f"Experiment {key!r} writes its report while it trains; it has no --render.")
-    if not os.path.exists(path):
+    partial = os.path.join(str(out), f"{key}.partial.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+    elif os.path.exists(partial):
+        with open(partial) as f:
+            saved = json.load(f)
+        results = {**saved["meta"], "runs": saved["records"], "incomplete": True}
+    else:
         raise UsageError(f"No results to render: {path} does not exist. Run the experiment first.")
-    with open(path) as f:
-        results = json.load(f)
     report = Report(key, out)
     module.render(results, report)
     return report.write(results)

@@ -41,10 +41,10 @@ def width_for(depth, params, inputs=784, classes=10):
 
 
 def run(config, seeds, runs):
-    for dataset in config.datasets:
-        for seed in seeds:
-            data = None
-            for params in config.params:
+    for params in config.params:  # the cheaper budget first: a complete table at 5 seeds early
+        for dataset in config.datasets:
+            for seed in seeds:
+                data = None
                 for depth in config.depths:
                     arm = {"dataset": dataset, "params": params, "depth": depth}
                     if runs.get(arm, seed):
@@ -84,13 +84,14 @@ def render(results, report):
         rows.append((dataset, f"{params:,}", depth, recs[0]["width"], f"{recs[0]['parameters']:,}",
                      _pct(stats.mean_ci(acc)), _pct(stats.mean_ci([r["train_accuracy_at_best"] for r in recs])),
                      f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"))
-        base = groups[(dataset, params, config["depths"][0])]
-        if depth != config["depths"][0]:
-            d = stats.paired_difference(acc, [r["test_accuracy"] for r in base])
-            diff_rows.append((dataset, f"{params:,}", f"{depth} - {config['depths'][0]}", _pct(d)))
+        base = {r["seed"]: r["test_accuracy"] for r in groups.get((dataset, params, config["depths"][0]), [])}
+        pairs = [(r["test_accuracy"], base[r["seed"]]) for r in recs if r["seed"] in base]
+        if depth != config["depths"][0] and pairs:
+            a, b = zip(*pairs)
+            diff_rows.append((dataset, f"{params:,}", f"{depth} - {config['depths'][0]}",
+                              _pct(stats.paired_difference(a, b))))
             report.finding(f"{dataset}, ~{params:,} parameters: " + stats.claim(
-                f"{depth} layers", acc, f"{config['depths'][0]} layer", [r["test_accuracy"] for r in base],
-                digits=2, scale=100, unit=" points"))
+                f"{depth} layers", a, f"{config['depths'][0]} layer", b, digits=2, scale=100, unit=" points"))
     report.table(["dataset", "budget", "hidden layers", "width", "parameters", "test accuracy, %",
                   "train accuracy at the best epoch, %", "best epoch (mean) / most epochs run"], rows,
                  title="Test accuracy: mean ± 95% CI over seeds (Student t, sample std)")
@@ -129,9 +130,9 @@ def _curves(results, groups, report):
                        "best epoch).")
     fig, axes = _report.figure(ncols=len(panels), width=3.4, height=3.2)
     for ax, (dataset, params) in zip(axes, panels):
-        est = [stats.mean_ci([r["test_accuracy"] for r in groups[(dataset, params, d)]])
-               for d in config["depths"] if (dataset, params, d) in groups]
-        ax.errorbar(config["depths"][:len(est)], [e.mean * 100 for e in est],
+        done = [d for d in config["depths"] if (dataset, params, d) in groups]
+        est = [stats.mean_ci([r["test_accuracy"] for r in groups[(dataset, params, d)]]) for d in done]
+        ax.errorbar(done, [e.mean * 100 for e in est],
                     [(e.half_width or 0) * 100 for e in est], fmt="o-", capsize=3)
         ax.set(title=f"{dataset}, ~{params:,}", xlabel="hidden layers", ylabel="test accuracy, %")
     report.save_figure(fig, "accuracy", "Test accuracy vs depth at equal parameter count (mean, 95% CI).")

@@ -39,7 +39,14 @@ def test_depth_smoke_records_every_arm_and_seed(tmp_path):
         assert abs(r["parameters"] - 5000) < 300 and 0 <= r["test_accuracy"] <= 1
         assert len(r["history"]["val_loss"]) == r["epochs_run"] and 1 <= r["best_epoch"] <= r["epochs_run"]
     text = open(tmp_path / "depth.md").read()
-    assert '- overrides: {"depths": [1, 3]}' in text and "3 - 1" in text
+    assert '- overrides: {"depths": [1, 3]}' in text and "3 - 1" in text and "Incomplete" not in text
+    # A run still in progress renders from its partial file, marked incomplete, n per arm.
+    meta = {k: v for k, v in results.items() if k not in ("runs", "wall_seconds")}
+    partial = {"fingerprint": {}, "meta": meta, "records": [r for r in results["runs"] if r["seed"] == 0]}
+    (tmp_path / "depth.partial.json").write_text(json.dumps(partial))
+    os.remove(tmp_path / "depth.json")
+    text = open(_runner.render("depth", tmp_path)).read()
+    assert "**Incomplete**: drawn from the 2 runs" in text and "(n=1, no CI)" in text and "unfinished" in text
 
 
 def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path):
