@@ -1,129 +1,148 @@
-"""Sparsifying regularizers: accuracy vs fraction of (near-)zero weights, and pruning a trained net."""
+"""Sparsifying regularizers: the accuracy-sparsity frontier, and sparsifying trained nets by fine-tuning."""
 
 import dataclasses
 
 import keras
 import numpy as np
 
-from experiments import _report, _runner, stats
+from experiments import _runner
+from experiments._sparsity_render import render  # noqa: F401  (the module's `render`)
 from keras_seminar import regularizers
-from keras_seminar.callbacks import SparsityMonitor
 
-TITLE = "Sparsity: L1 vs L1/2 vs group lasso"
-QUESTION = ("How much accuracy does each sparsifying regularizer (L1, smoothed L1/2, group lasso) "
-            "give up for how many (near-)zero weights, and can a pre-trained dense model be "
-            "sparsified by fine-tuning with L1/2 and pruning? (seminar 000, 'Ritka reprezentáció')")
+TITLE = "Sparsity: the accuracy-sparsity frontier of L1, L1/2, Lq, group lasso and L2 + pruning"
+QUESTION = ("How much accuracy does each sparsifying regularizer (L1, smoothed L1/2, Lq with "
+            "q=0.3, group lasso) give up for how many zero weights after pruning, against L2 with "
+            "magnitude pruning, and can a trained dense model be sparsified by fine-tuning with "
+            "them? (seminar 000, 'Ritka reprezentáció')")
 
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "fashion_mnist"
-    hidden: tuple = (256,)               # MLP 784-256-10, ReLU, Adam 1e-3
-    # lambda grid per regularizer (the penalty is summed over all kernel entries).
+    datasets: tuple = ("fashion_mnist", "mnist")
+    hidden: tuple = (256,)               # MLP 784-256-10 ReLU, Adam 1e-3 (the zoo mlp recipe)
+    # lambda grid per penalty (summed over every kernel entry, added to the mean cross-entropy);
+    # "none" is the unregularized reference every point is compared with (same seeds).
     grid: dict = dataclasses.field(default_factory=lambda: {
-        "l1": (1e-5, 1e-4, 1e-3), "l12": (1e-5, 1e-4, 1e-3),
-        "group_lasso": (1e-4, 1e-3, 1e-2)})
-    threshold: float = 1e-2              # |w| < threshold counts as near-zero (and gets pruned)
-    train_limit: int = 5000
-    test_limit: int = 2000
-    epochs: int = 3
-    finetune_factor: float = 1e-4        # L1/2 strength for sparsifying the pre-trained model
-    finetune_epochs: int = 3
-    seeds: int = 2
-    scale: str = "MLP 784-256-10 on 5k Fashion-MNIST images, 3 epochs (Adam 1e-3); 2000 test images"
+        "none": (0.0,), "l1": (1e-6, 1e-5, 3e-5, 1e-4, 3e-4), "l12": (1e-6, 1e-5, 3e-5, 1e-4, 3e-4),
+        "lq03": (1e-6, 1e-5, 3e-5, 1e-4, 3e-4), "group_lasso": (1e-5, 1e-4, 3e-4, 1e-3),
+        "l2": (1e-5, 1e-4, 1e-3)})
+    threshold: float = 1e-2              # after training, |w| < threshold is set to 0 (no fine-tune)
+    # Magnitude pruning (the baseline): the smallest fraction p of |w| over all kernels set to 0,
+    # applied to the "none" and "l2" nets.
+    prune_fractions: tuple = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
+    max_accuracy_drop: float = 0.01      # "sparsity at <= 1 point accuracy loss vs unregularized"
+    max_epochs: int = 60                 # early stopping on the validation loss, patience below
+    patience: int = 5
+    # Fine-tuning trained nets: each penalty at finetune_lambda for finetune_epochs, against an
+    # unregularized fine-tune of the same epochs (the control), then pruned at `threshold`.
+    finetune_models: tuple = ("mlp", "lenet5", "cnn")
+    finetune_lambda: dict = dataclasses.field(default_factory=lambda: {
+        "none": 0.0, "l1": 3e-5, "l12": 3e-5, "lq03": 3e-5, "group_lasso": 3e-4})
+    finetune_epochs: int = 10
+    train_limit: int | None = None       # None: all 54k training images (6k are validation)
+    test_limit: int | None = None
+    seeds: int = 5
 
 
 CONFIG = Config()
-SMOKE = Config(grid={"l12": (1e-4,)}, train_limit=256,
-               test_limit=128, epochs=1, finetune_epochs=1, seeds=1, scale="smoke: 256 images, 1 epoch")
+SMOKE = Config(datasets=("fashion_mnist",), grid={"none": (0.0,), "l12": (1e-4,), "l2": (1e-4,)},
+               prune_fractions=(0.5,), max_epochs=1, patience=1, finetune_models=("mlp",),
+               finetune_lambda={"none": 0.0, "l12": 1e-4}, finetune_epochs=1, train_limit=256,
+               test_limit=128, seeds=2)
 
-_MAKERS = {"l1": keras.regularizers.L1, "l12": regularizers.L12, "group_lasso": regularizers.GroupLasso}
+
+def penalty(name, factor):
+    """The kernel regularizer of a grid entry (None for "none" or a zero factor)."""
+    if name == "none" or not factor:
+        return None
+    return {"l1": lambda: keras.regularizers.L1(factor), "l2": lambda: keras.regularizers.L2(factor),
+            "l12": lambda: regularizers.L12(factor), "lq03": lambda: regularizers.Lq(0.3, factor),
+            "group_lasso": lambda: regularizers.GroupLasso(factor)}[name]()
 
 
-def pruned(model, threshold):
-    """Sets |w| < threshold to 0 in every kernel; returns the fraction of kernel entries zeroed."""
+def _kernels(model):
+    return [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+
+
+def prune(model, threshold):
+    """Sets |w| < threshold to 0 in every kernel; returns the fraction of kernel entries that are 0."""
     zeros = total = 0
-    for layer in model.layers:
-        if getattr(layer, "kernel", None) is not None:
-            w = keras.ops.convert_to_numpy(layer.kernel)
-            mask = np.abs(w) < threshold
-            layer.kernel.assign(np.where(mask, 0.0, w))
-            zeros, total = zeros + mask.sum(), total + mask.size
+    for layer in _kernels(model):
+        w = keras.ops.convert_to_numpy(layer.kernel)
+        w = np.where(np.abs(w) < threshold, 0.0, w).astype(w.dtype)
+        layer.kernel.assign(w)
+        zeros, total = zeros + int((w == 0).sum()), total + w.size
     return zeros / total
 
 
-def evaluate(model, data, threshold):
-    acc = _runner.accuracy(model, data.x_test, data.y_test)
-    sparsity = pruned(model, threshold)
-    return acc, sparsity, _runner.accuracy(model, data.x_test, data.y_test)
+def magnitude_threshold(model, fraction):
+    """The |w| below which `fraction` of all kernel entries lie."""
+    return float(np.quantile(np.concatenate([np.abs(keras.ops.convert_to_numpy(layer.kernel)).ravel()
+                                             for layer in _kernels(model)]), fraction))
 
 
-def run(config, report, seeds):
-    rows = []
-    for seed in seeds:
-        data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=config.test_limit)
-        model = _runner.build_mlp(seed, hidden=config.hidden)
-        _runner.fit(model, data, seed, epochs=config.epochs)
-        rows.append(("none", 0.0, seed, *evaluate(model, data, config.threshold)))
-        for name, factors in config.grid.items():
-            for factor in factors:
-                model = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=_MAKERS[name](factor))
-                _runner.fit(model, data, seed, epochs=config.epochs)
-                rows.append((name, factor, seed, *evaluate(model, data, config.threshold)))
-    table = []
-    for key in dict.fromkeys(r[:2] for r in rows):
-        r = np.array([row[3:] for row in rows if row[:2] == key])
-        table.append((key[0], f"{key[1]:g}", *(str(stats.mean_ci(r[:, i])) for i in range(3))))
-    report.table(["regularizer", "lambda", "test acc", f"fraction |w| < {config.threshold:g}",
-                  "test acc after pruning them"], table, title="Strength grid (mean ± 95% CI over seeds)")
-    fig, (ax,) = _report.figure(width=5.5, height=4)
-    for name in ("none", *config.grid):
-        pts = np.array([[float(t[4].split()[0]), float(t[3].split()[0])] for t in table if t[0] == name])
-        ax.plot(pts[:, 1], pts[:, 0], "o-" if name != "none" else "k*", label=name, markersize=8)
-    ax.set(xlabel=f"fraction of weights |w| < {config.threshold:g}", ylabel="test accuracy (pruned)",
-           title="Accuracy vs sparsity")
-    ax.legend()
-    report.save_figure(fig, "pareto", "Accuracy after pruning vs sparsity; up and right is better.")
-    for name in config.grid:
-        best = max((t for t in table if t[0] == name), key=lambda t: float(t[3].split()[0]))
-        report.finding(f"{name}: sparsest setting lambda={best[1]} zeroes {best[3]} of the weights "
-                       f"at test accuracy {best[4]} after pruning (no regularizer: "
-                       f"{table[0][3]} zero, accuracy {table[0][4]}).")
-    finetune(config, report, seeds[0])
+def _measure(model, data, config, magnitude=False):
+    out = {"test_accuracy": _runner.accuracy(model, data.x_test, data.y_test)}
+    weights = model.get_weights()
+    if magnitude:
+        out["magnitude"] = {}
+        for p in config.prune_fractions:
+            prune(model, magnitude_threshold(model, p))
+            out["magnitude"][str(p)] = _runner.accuracy(model, data.x_test, data.y_test)
+            model.set_weights(weights)
+    out["sparsity"] = prune(model, config.threshold)
+    out["pruned_accuracy"] = _runner.accuracy(model, data.x_test, data.y_test)
+    model.set_weights(weights)
+    return out
 
 
-def finetune(config, report, seed):
-    """Pre-train free, fine-tune with L1/2, prune; vs pruning the free model at the same sparsity."""
-    data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=config.test_limit)
-    model = _runner.build_mlp(seed, hidden=config.hidden)
-    _runner.fit(model, data, seed, epochs=config.epochs)
-    free = [keras.ops.convert_to_numpy(v) for v in model.weights]
-    base_acc = _runner.accuracy(model, data.x_test, data.y_test)
-    tuned = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=regularizers.L12(config.finetune_factor))
-    tuned.set_weights(free)
-    monitor = SparsityMonitor(data.x_train[:256], eps=config.threshold)
-    _runner.fit(tuned, data, seed, callbacks=[monitor], epochs=config.finetune_epochs)
-    acc, sparsity, acc_pruned = evaluate(tuned, data, config.threshold)
-    # Magnitude pruning of the free model to the same fraction of zeros.
-    all_w = np.concatenate([np.abs(w).ravel() for w in free if w.ndim == 2])
-    cut = np.quantile(all_w, sparsity)
-    model.set_weights(free)
-    pruned(model, cut)
-    rows = [("pre-trained (free)", f"{base_acc:.4f}", "-", "-"),
-            (f"fine-tuned with L1/2 ({config.finetune_factor:g}), pruned |w|<{config.threshold:g}",
-             f"{acc:.4f}", f"{sparsity:.3f}", f"{acc_pruned:.4f}"),
-            ("free, magnitude-pruned to the same sparsity", "-", f"{sparsity:.3f}",
-             f"{_runner.accuracy(model, data.x_test, data.y_test):.4f}")]
-    report.table(["model", "test acc", "fraction zeroed", "test acc pruned"], rows,
-                 title=f"Sparsifying a pre-trained model (seed {seed}, {config.finetune_epochs} epochs)")
-    report.finding("Caveat: the fine-tuned model trained for more epochs in total than the pre-trained one.")
-    report.finding(f"Fine-tuning with L1/2 then pruning: {sparsity:.1%} of weights zeroed at accuracy "
-                   f"{acc_pruned:.4f} (pre-trained {base_acc:.4f}; plain magnitude pruning to the same "
-                   f"sparsity: {rows[2][3]}).")
-    fig, (ax,) = _report.figure()
-    for layer, values in monitor.history["weights"].items():
-        ax.plot(np.arange(1, len(values) + 1), values, "o-", label=layer)
-    ax.set(xlabel="fine-tuning epoch", ylabel=f"fraction |w| < {config.threshold:g}",
-           title="SparsityMonitor during L1/2 fine-tuning")
-    ax.legend()
-    report.save_figure(fig, "finetune", "Weight sparsity per layer while fine-tuning with L1/2.")
+def _fit(model, data, seed, config, epochs, model_name="mlp"):
+    history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
+                          model_name=model_name, epochs=epochs, learning_rate=1e-3, schedule="constant")
+    return int(np.argmin(history["val_loss"])) + 1, len(history["val_loss"]), history
+
+
+def run(config, seeds, runs):
+    for dataset in config.datasets:
+        for seed in seeds:
+            data = _runner.load(dataset, seed, config.train_limit, test_limit=config.test_limit)
+            for name, factors in config.grid.items():
+                for factor in factors:
+                    arm = {"phase": "frontier", "dataset": dataset, "penalty": name, "lambda": factor}
+                    if runs.get(arm, seed):
+                        continue
+                    model = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=penalty(name, factor))
+                    best, ran, history = _fit(model, data, seed, config, config.max_epochs)
+                    runs.add(arm, seed, best_epoch=best, epochs_run=ran, val_loss=history["val_loss"],
+                             **_measure(model, data, config, magnitude=name in ("none", "l2")))
+            for model_name in config.finetune_models:
+                finetune(config, data, dataset, model_name, seed, runs)
+    return {}
+
+
+def _build(model_name, seed, config, regularizer=None):
+    if model_name == "mlp":
+        return _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=regularizer)
+    keras.utils.set_random_seed(seed)
+    from keras_seminar.models import build_model
+
+    return build_model(model_name, kernel_regularizer=regularizer)
+
+
+def finetune(config, data, dataset, model_name, seed, runs):
+    """Trains `model_name` free, then fine-tunes a copy with each penalty (and none, the control)
+    for the same `finetune_epochs`, and prunes |w| < threshold."""
+    todo = [p for p in config.finetune_lambda
+            if not runs.get({"phase": "finetune", "dataset": dataset, "model": model_name, "penalty": p}, seed)]
+    if not todo:
+        return
+    base = _build(model_name, seed, config)
+    _fit(base, data, seed, config, config.max_epochs, model_name)
+    pre = _runner.accuracy(base, data.x_test, data.y_test)
+    for name in todo:
+        tuned = _build(model_name, seed, config, penalty(name, config.finetune_lambda[name]))
+        tuned.set_weights(base.get_weights())
+        history = _runner.fit(tuned, data, seed, model_name=model_name, epochs=config.finetune_epochs,
+                              learning_rate=1e-4, schedule="constant")
+        runs.add({"phase": "finetune", "dataset": dataset, "model": model_name, "penalty": name}, seed,
+                 pretrained_accuracy=pre, val_loss=history["val_loss"], **_measure(tuned, data, config))

@@ -1,0 +1,132 @@
+"""The sparsity report drawn from its results JSON (tables, claims, the frontier plot)."""
+
+import numpy as np
+
+from experiments import _report, stats
+
+
+def _groups(results, phase, keys):
+    groups = {}
+    for r in sorted(results["runs"], key=lambda r: r["seed"]):
+        if r["arm"]["phase"] == phase:
+            groups.setdefault(tuple(r["arm"][k] for k in keys), []).append(r)
+    return groups
+
+
+def _paired(recs, base, key, base_key=None):
+    """Values of `key` in `recs` and `base_key` in `base`, on the seeds both have."""
+    ref = {r["seed"]: r for r in base}
+    pairs = [(r[key], ref[r["seed"]][base_key or key]) for r in recs if r["seed"] in ref]
+    return tuple(zip(*pairs)) if pairs else ((), ())
+
+
+def _pct(values):
+    return stats.mean_ci(values).format(2, 100) if len(values) else "-"
+
+
+def render(results, report):
+    config = results["config"]
+    front = _groups(results, "frontier", ("dataset", "penalty", "lambda"))
+    drop = config["max_accuracy_drop"]
+    rows, best_rows = [], []
+    for dataset in config["datasets"]:
+        ref = front.get((dataset, "none", 0.0), [])
+        best = {}
+        for (d, name, lam), recs in front.items():
+            if d != dataset:
+                continue
+            a, b = _paired(recs, ref, "pruned_accuracy", "test_accuracy")
+            diff = stats.mean_ci(np.subtract(a, b)) if a else None
+            rows.append((dataset, name, f"{lam:g}", _pct([r["test_accuracy"] for r in recs]),
+                         _pct([r["sparsity"] for r in recs]), _pct([r["pruned_accuracy"] for r in recs]),
+                         diff.format(2, 100) if diff else "-"))
+            sparsity = np.mean([r["sparsity"] for r in recs])
+            if diff and diff.mean >= -drop and sparsity > best.get(name, (-1,))[0]:
+                best[name] = (sparsity, lam, recs, diff)
+        for (d, name, lam), recs in front.items():  # magnitude pruning of the none / l2 nets
+            if d != dataset or name not in ("none", "l2"):
+                continue
+            for p in config["prune_fractions"]:
+                a, b = _paired([{**r, "m": r["magnitude"][str(p)]} for r in recs], ref, "m", "test_accuracy")
+                diff = stats.mean_ci(np.subtract(a, b)) if a else None
+                key = f"{name} + magnitude pruning"
+                if diff and diff.mean >= -drop and p > best.get(key, (-1,))[0]:
+                    best[key] = (p, lam, recs, diff)
+        for name, (sparsity, lam, recs, diff) in sorted(best.items(), key=lambda kv: -kv[1][0]):
+            s = (_pct([r["sparsity"] for r in recs]) if "magnitude" not in name
+                 else f"{100 * sparsity:.2f} (set by p)")
+            best_rows.append((dataset, name, f"{lam:g}", s, diff.format(2, 100)))
+        _claims(report, dataset, best)
+    report.table(["data set", "penalty", "lambda", "test acc, %", f"sparsity (|w| < {config['threshold']:g}), %",
+                  "test acc after pruning, %", "pruned - unregularized, points"], rows,
+                 title="Frontier: every lambda (mean ± 95% CI over seeds; paired against 'none')")
+    report.table(["data set", "method", "lambda", "sparsity, %", "accuracy change vs unregularized, points"],
+                 best_rows, title=f"Sparsity reached at <= {100 * drop:g} point mean accuracy loss")
+    _finetune(results, report)
+    report.text(
+        f"Every net trains until its validation loss has not improved for {config['patience']} epochs "
+        f"(at most {config['max_epochs']}; best weights kept), then |w| < {config['threshold']:g} is set "
+        "to 0 with no fine-tune after pruning. Magnitude pruning sets the smallest fraction p of all "
+        "kernel weights to 0. A lambda is eligible when its mean paired accuracy change is within "
+        f"{100 * drop:g} point of the unregularized net.\n\nLiterature: Wu et al. (2014, Neural "
+        "Networks 50) introduced the smoothed L1/2 penalty used here; Han et al. (2015, 'Learning "
+        "both weights and connections') prune 92% of LeNet-300-100's weights on MNIST at no "
+        "accuracy loss, but with retraining after pruning, which this frontier does not do.")
+    _frontier_plot(results, front, report)
+
+
+def _claims(report, dataset, best):
+    names = [n for n in best if n != "none"]
+    if len(names) < 2:
+        return
+    top = max(names, key=lambda n: best[n][0])
+    for other in names:
+        if other == top or "magnitude" in other or "magnitude" in top:
+            continue
+        a, b = _paired(best[top][2], best[other][2], "sparsity")
+        if a:
+            report.finding(f"{dataset}, sparsity at <= 1 point loss: " + stats.claim(
+                f"{top} (lambda {best[top][1]:g})", a, f"{other} (lambda {best[other][1]:g})", b,
+                digits=2, scale=100, unit=" points"))
+
+
+def _finetune(results, report):
+    groups = _groups(results, "finetune", ("dataset", "model", "penalty"))
+    if not groups:
+        return
+    config, rows = results["config"], []
+    for (dataset, model, name), recs in groups.items():
+        control = groups.get((dataset, model, "none"), [])
+        a, b = _paired(recs, control, "pruned_accuracy")
+        rows.append((dataset, model, name, _pct([r["pretrained_accuracy"] for r in recs]),
+                     _pct([r["test_accuracy"] for r in recs]), _pct([r["sparsity"] for r in recs]),
+                     _pct([r["pruned_accuracy"] for r in recs]),
+                     stats.paired_difference(a, b).format(2, 100) if a and name != "none" else "-"))
+        if name != "none" and a:
+            s, c = _paired(recs, control, "sparsity")
+            report.finding(f"{dataset}/{model} fine-tuned with {name} vs an equal-epochs unregularized "
+                           "fine-tune, sparsity: " + stats.claim(name, s, "control", c, digits=2, scale=100,
+                                                                unit=" points"))
+    report.table(["data set", "model", "fine-tune penalty", "trained acc, %", "fine-tuned acc, %",
+                  "sparsity, %", "pruned acc, %", "pruned acc - control, points"], rows,
+                 title=f"Fine-tuning trained nets for {config['finetune_epochs']} epochs (Adam 1e-4), "
+                       "then pruning; 'none' is the equal-epochs control")
+
+
+def _frontier_plot(results, front, report):
+    config = results["config"]
+    fig, axes = _report.figure(ncols=len(config["datasets"]), width=5.0, height=3.8)
+    for ax, dataset in zip(axes, config["datasets"]):
+        for i, name in enumerate(config["grid"]):
+            pts = [(np.mean([r["sparsity"] for r in recs]), stats.mean_ci([r["pruned_accuracy"] for r in recs]))
+                   for (d, n, _), recs in front.items() if d == dataset and n == name]
+            if pts:
+                ax.errorbar([p[0] for p in pts], [p[1].mean for p in pts], [p[1].half_width or 0 for p in pts],
+                            fmt="o-", color=f"C{i}", capsize=2, label=name)
+        for (d, n, _), recs in front.items():
+            if d == dataset and n == "none":
+                ys = [np.mean([r["magnitude"][str(p)] for r in recs]) for p in config["prune_fractions"]]
+                ax.plot(config["prune_fractions"], ys, "k--", label="none + magnitude pruning")
+        ax.set(title=dataset, xlabel="fraction of zero weights after pruning", ylabel="test accuracy")
+        ax.legend(fontsize=7)
+    report.save_figure(fig, "frontier", "Accuracy after pruning vs sparsity (mean, 95% CI); up and right is better.")
