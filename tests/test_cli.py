@@ -80,3 +80,60 @@ def test_user_errors_are_one_clear_line(args, message, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("options, named", [
+    ('{"input_shape": [3]}', "model_options without input_shape"),
+    ('{"num_classes": 3}', "model_options without num_classes"),
+    ('{"no_such_option": 1}', "does not take option 'no_such_option'"),
+])
+def test_reserved_or_unknown_options_are_one_line(options, named, tmp_path, capsys):
+    from keras_seminar import cli
+
+    status = cli.main(["train", "--model", "softmax", "--options", options,
+                       "--runs-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and named in err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_help_lists_the_commands_and_choices_from_their_modules():
+    from keras_seminar import cli, datasets
+    from keras_seminar.callbacks.monitors import MONITORS
+    from keras_seminar.training import PRECISIONS
+
+    parser = cli.build_parser()
+    text = parser.format_help()
+    assert "as they land" not in text and "tune and run experiments" in text
+    train_help = parser._subparsers._group_actions[0].choices["train"].format_help()
+    for name in (*datasets.DATASETS, *PRECISIONS, *MONITORS):
+        assert name in train_help
+
+
+def test_tensorflow_start_up_notices_are_filtered():
+    from keras_seminar._quiet import filter_lines
+
+    text = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            "I0000 00:00:17.1 1 port.cc:153] oneDNN custom operations are on. You may see ...\n"
+            "I0000 00:00:17.2 1 cpu_feature_guard.cc:227] This TensorFlow binary is optimized\n"
+            "To enable the following instructions: AVX2, in other operations, rebuild.\n"
+            "W0000 00:00:17.3 1 some.cc:1] a warning\n"
+            "E0000 00:00:17.4 1 some.cc:2] an error\n"
+            "a line of the user's own\n")
+    assert filter_lines(text, 2) == ("E0000 00:00:17.4 1 some.cc:2] an error\n"
+                                     "a line of the user's own\n")
+    assert filter_lines(text, 1).startswith("W0000") and filter_lines(text, 0) == text
+
+
+def test_one_onednn_notice_at_most(tmp_path):
+    """In a fresh process, importing TensorFlow the package's way prints no oneDNN notice at the
+    package's default level; a user's own TF_CPP_MIN_LOG_LEVEL=0 still sees TensorFlow's lines."""
+    import os
+
+    code = ("import runpy, sys; q = runpy.run_path(sys.argv[1]); q['import_tensorflow_quietly']();"
+            "import tensorflow")
+    quiet = os.path.join(os.path.dirname(os.path.dirname(__file__)), "keras_seminar", "_quiet.py")
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, "-c", code, quiet], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, check=True)
+    assert proc.stderr.count("oneDNN") == 0, proc.stderr

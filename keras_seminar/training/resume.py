@@ -92,8 +92,9 @@ def _finished(plan, record, epochs):
         name, old, new = diff
         raise RunConflict(f"Run {plan.name!r} is finished and was evaluated with {name}={old!r}, "
                           f"not {new!r}; evaluate its model with `keras-seminar evaluate "
-                          f"{metrics.get('model_path')}`, or {FIX}.")
-    return metrics
+                          f"{plan.model_path}`, or {FIX}.")
+    return {**metrics, "model_path": plan.model_path}  # the file just verified (a run folder
+    # may have been moved or copied since)
 
 
 def check_resume(plan):
@@ -125,5 +126,5 @@ def check_resume(plan):
         finished = _finished(plan, record, epochs)
         if finished is not None:
             return Resume(done, f"{plan.name} already finished {done} epochs: nothing was "
-                                f"trained or rewritten ({finished.get('model_path')})", finished)
+                                f"trained or rewritten ({plan.model_path})", finished)
     return Resume(done, f"resuming {plan.name} from epoch {done} of {epochs}{note}")
