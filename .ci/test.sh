@@ -1,15 +1,48 @@
 #!/usr/bin/env bash
-# Lints, then runs the test suite once per backend: TensorFlow (CPU), then JAX (CPU).
-# Extra arguments go to pytest, e.g. `bash .ci/test.sh tests/datasets -x`.
+# Lints, then tests once per backend, each in the environment its users would have
+# (made by .ci/setup.sh):
+#   tensorflow  the whole suite, in .venv (TensorFlow + JAX)
+#   jax         the whole suite, in .venv-jax (no TensorFlow: tests marked `tensorflow` skip)
+#   torch       the focused subset below, in .venv-torch (CPU torch, no TensorFlow)
+# TEST_BACKENDS="jax torch" picks passes. Extra arguments go to pytest, e.g.
+# `bash .ci/test.sh tests/datasets -x`; paths among them replace the torch subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2
+# What the package promises on torch, kept to a few minutes on 2 cores: layers, regularizers,
+# constraints, the backend dispatch, saving round trips, attacks, TensorBoard writing and one
+# real epoch of training.
+TORCH_SUBSET=(
+  tests/layers
+  tests/test_regularizers.py
+  tests/test_constraints.py
+  tests/test_backend.py
+  tests/test_saving.py
+  tests/test_adversarial.py
+  tests/callbacks/test_tensorboard.py
+  tests/test_one_epoch.py
+)
 .venv/bin/ruff check keras_seminar tuning tests benchmarks experiments || exit 1
+
+has_paths=0
+for arg in "$@"; do case $arg in -*) ;; *) has_paths=1 ;; esac; done
 status=0
-for backend in tensorflow jax; do
-  echo "=== pytest on the $backend backend"
-  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+for backend in ${TEST_BACKENDS:-tensorflow jax torch}; do
+  case $backend in
+    tensorflow) venv=.venv; subset=() ;;
+    jax) venv=.venv-jax; subset=() ;;
+    torch) venv=.venv-torch; subset=("${TORCH_SUBSET[@]}") ;;
+    *) echo "test: unknown backend $backend in TEST_BACKENDS" >&2; exit 1 ;;
+  esac
+  if [ $has_paths -eq 1 ]; then subset=(); fi
+  if [ ! -x $venv/bin/python ]; then
+    echo "test: $venv is missing; run .ci/setup.sh first" >&2; status=1; continue
+  fi
+  echo "=== pytest on the $backend backend ($venv)"
+  start=$SECONDS
+  KERAS_BACKEND=$backend $venv/bin/python -m pytest -q -p no:cacheprovider "${subset[@]}" "$@"
   rc=$?
+  echo "=== $backend: exit $rc after $((SECONDS - start)) s"
   if [ $rc -eq 5 ]; then rc=0; fi  # pytest: no tests collected
   if [ $rc -ne 0 ]; then status=$rc; fi
 done

@@ -66,7 +66,9 @@ def _check_data(x, y):
     if not np.isfinite(x).all():
         raise ValueError(f"Expected finite inputs x. Received: {int(np.sum(~np.isfinite(x)))} "
                          "NaN/inf values; clean the data before attacking it.")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"Expected non-negative integer class labels y. Received: dtype={y.dtype}")
+    if y.min() < 0:
         raise ValueError(f"Expected non-negative integer class labels y. Received: dtype={y.dtype}, "
                          f"min={y.min()}")
     return x, y.astype("int32")
@@ -124,6 +126,8 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
     step_size = eps if step_size is None else _check_number("step_size", step_size, strict=True)
     clip = _check_clip(clip)
     batch_size = _check_int("batch_size", batch_size)
+    if seed is not None:
+        seed = _check_int("seed", seed, low=0)
     x, y = _check_data(x, y)
     _check_labels_fit(model, x, y)
     if eps == 0:

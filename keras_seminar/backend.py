@@ -53,6 +53,7 @@ def value_and_input_grad(loss_fn, x):
     """
     backend = name()
     x = keras.ops.convert_to_tensor(x)
+    loss_fn = _scalar(loss_fn)
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -72,6 +73,20 @@ def value_and_input_grad(loss_fn, x):
     return value.detach(), grad
 
 
+def _scalar(loss_fn):
+    """`loss_fn`, refusing a non-scalar value with one clear error on every backend (TensorFlow
+    would silently sum it, JAX and torch raise their own errors)."""
+
+    def checked(*args):
+        value = loss_fn(*args)
+        if tuple(keras.ops.shape(value)) != ():
+            raise ValueError("Expected loss_fn to return a scalar. Received: a value of shape "
+                             f"{tuple(keras.ops.shape(value))}")
+        return value
+
+    return checked
+
+
 def value_and_variable_grads(loss_fn, variables):
     """Returns `(loss_fn(), [d loss / d v for v in variables])` for Keras variables.
 
@@ -80,6 +95,7 @@ def value_and_variable_grads(loss_fn, variables):
     """
     backend = name()
     variables = list(variables)
+    loss_fn = _scalar(loss_fn)
     if backend == "tensorflow":
         import tensorflow as tf
 

@@ -38,8 +38,12 @@ class NonNegMaxNorm(keras.constraints.MaxNorm):
         axis: Int or list of ints, the axes of one unit's incoming weights (0 for a
             `Dense` kernel `(in, out)`, `[0, 1, 2]` for a `Conv2D` kernel).
 
+    The axes are checked against the weight when the constraint is applied: an axis the
+    weight does not have is a `ValueError` naming it.
+
     Example:
     >>> layer = keras.layers.Dense(8, kernel_constraint=NonNegMaxNorm(2.0))
+    >>> layer = keras.layers.Dense(8, kernel_constraint="nonneg_max_norm")  # the same
 
     Paper: Srivastava et al., "Dropout", JMLR 2014 (max-norm); Chorowski, Zurada,
     "Learning understandable neural networks with nonnegative weight constraints",
@@ -126,6 +130,10 @@ def apply_constraint(model, constraint, layers=None, attribute="kernel", project
     >>> apply_constraint(model, "non_neg", layers=keras.layers.Dense)
     ['dense', 'dense_1']
     """
+    if not isinstance(attribute, str) or not attribute.isidentifier():
+        raise ValueError(
+            f"Expected attribute to be a weight name such as 'kernel'. Received: attribute={attribute!r}"
+        )
     constraint = get(constraint)
     if constraint is None:
         raise ValueError(f"Expected a constraint. Received: constraint={constraint}")

@@ -1,5 +1,7 @@
 """Losses Keras lacks: sparse cross-entropy with label smoothing."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -19,7 +21,11 @@ class SparseCategoricalCrossentropy(keras.losses.Loss):
     def __init__(self, label_smoothing=0.0, from_logits=False, name="sparse_categorical_crossentropy",
                  **kwargs):
         super().__init__(name=name, **kwargs)
-        if not 0 <= label_smoothing < 1:
+        if (
+            isinstance(label_smoothing, bool)
+            or not isinstance(label_smoothing, numbers.Real)
+            or not 0 <= label_smoothing < 1
+        ):
             raise ValueError(f"Expected label_smoothing in [0, 1). Received: label_smoothing={label_smoothing}")
         self.label_smoothing = float(label_smoothing)
         self.from_logits = bool(from_logits)

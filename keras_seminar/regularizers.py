@@ -5,6 +5,7 @@ as `kernel_regularizer=` / `activity_regularizer=` and survive a `.keras` round 
 """
 
 import math
+import numbers
 
 import keras
 from keras import ops
@@ -13,7 +14,7 @@ from keras.src import regularizers as _keras_regularizers
 
 def _check_factor(value, name):
     if (
-        not isinstance(value, (int, float))
+        not isinstance(value, numbers.Real)  # NumPy scalars included
         or isinstance(value, bool)
         or not math.isfinite(value)
         or value < 0
@@ -296,8 +297,10 @@ def get(identifier):
     """Returns a regularizer from a string, config dict, list, instance or None.
 
     Strings name this module's regularizers (`"lq"`, `"l12"`, `"l1/2"`, `"group_lasso"`,
-    `"activity_sparsity"`, with default arguments) or Keras ones (`"l1"`, `"l2"`,
-    `"l1_l2"`, ...); a list or tuple becomes a `Combined`; dicts are deserialized.
+    `"activity_sparsity"`, with default arguments: strength 0.01, as Keras's `"l1"`) or Keras
+    ones (`"l1"`, `"l2"`, `"l1_l2"`, ...), in any case; a list or tuple becomes a `Combined`;
+    dicts are deserialized. Every Keras layer takes the same names (exactly as spelled here)
+    once `keras_seminar` is imported.
 
     Example:
     >>> get("l1/2")  # L12(factor=0.01)

@@ -1,5 +1,8 @@
 """Learning-rate schedules Keras lacks: cyclical learning rates (Smith 2017)."""
 
+import math
+import numbers
+
 import keras
 from keras import ops
 
@@ -37,21 +40,22 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         super().__init__()
         for arg, value in (("initial_learning_rate", initial_learning_rate),
                            ("maximal_learning_rate", maximal_learning_rate)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"Expected {arg} > 0. Received: {arg}={value!r}")
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                    or not 0 < value < math.inf):
+                raise ValueError(f"Expected {arg} to be a finite number > 0. Received: {arg}={value!r}")
         if maximal_learning_rate < initial_learning_rate:
             raise ValueError("Expected maximal_learning_rate >= initial_learning_rate. Received: "
                              f"initial_learning_rate={initial_learning_rate}, "
                              f"maximal_learning_rate={maximal_learning_rate}")
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
             raise ValueError(f"Expected step_size to be an integer >= 1. Received: step_size={step_size!r}")
         if mode not in MODES:
             raise ValueError(f"Expected mode in {MODES}. Received: mode={mode!r}")
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 < gamma <= 1:
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not 0 < gamma <= 1:
             raise ValueError(f"Expected gamma in (0, 1]. Received: gamma={gamma!r}")
         self.initial_learning_rate = float(initial_learning_rate)
         self.maximal_learning_rate = float(maximal_learning_rate)
-        self.step_size = step_size
+        self.step_size = int(step_size)
         self.mode = mode
         self.gamma = float(gamma)
         self.name = name

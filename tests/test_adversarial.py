@@ -156,6 +156,8 @@ def test_labels_beyond_the_models_classes_are_refused(tiny, attack):
             attack(model, x, bad, 0.1)
     with pytest.raises(ValueError, match=r"non-negative integer class labels y.*min=-1"):
         attack(model, x, y - 1, 0.1)
+    with pytest.raises(ValueError, match="seed='a'"):
+        adversarial.pgd(model, x, y, 0.1, seed="a")
     with pytest.raises(ValueError, match="max\\(y\\)=3"):
         adversarial.robustness_curve(model, x, np.full(5, 3), [0.0])
 
@@ -165,6 +167,7 @@ def test_labels_beyond_the_models_classes_are_refused(tiny, attack):
     (np.full((2, 6), np.nan, "float32"), np.zeros(2, "int64"), "12 NaN/inf values"),
     (np.array([[np.inf, 0, 0, 0, 0, 0]], "float32"), np.zeros(1, "int64"), "Received: 1 NaN/inf values"),
     (np.zeros((2, 6), "float32"), np.array([0.5, 1.0]), "integer class labels"),
+    (np.zeros((2, 6), "float32"), np.array(["a", "b"]), "integer class labels y. Received: dtype=<U1"),
 ])
 def test_bad_data_is_refused(x, y, match):
     from keras_seminar.adversarial import fgsm

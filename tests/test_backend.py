@@ -42,3 +42,13 @@ def test_has_accelerator_matches_the_device():
     from keras_seminar import backend
 
     assert backend.has_accelerator() == (not backend.device_description().startswith("cpu"))
+
+
+def test_a_non_scalar_loss_is_a_clear_error():
+    x = np.ones((2, 3), "float32")
+    with pytest.raises(ValueError, match=r"scalar. Received: a value of shape \(2, 3\)"):
+        backend.value_and_input_grad(lambda t: t * 2, x)
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
+        backend.value_and_variable_grads(lambda: layer(x), [layer.kernel])

@@ -127,6 +127,8 @@ def test_apply_constraint_errors():
         apply_constraint(model, "non_neg", layers=3)
     with pytest.raises(ValueError, match="constraint=None"):
         apply_constraint(model, None)
+    with pytest.raises(ValueError, match="attribute=5"):
+        apply_constraint(model, "nonneg", attribute=5)
 
 
 def test_nonneg_output_layer(rng):

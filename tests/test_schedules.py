@@ -60,8 +60,15 @@ def test_keras_file_round_trip_inside_optimizer(tmp_path, rng):
     ({"step_size": 2.5}, "step_size=2.5"),
     ({"mode": "sine"}, "mode='sine'"),
     ({"gamma": 1.5}, "gamma=1.5"),
+    ({"maximal_learning_rate": float("inf")}, "maximal_learning_rate=inf"),
+    ({"initial_learning_rate": "1e-3"}, "initial_learning_rate='1e-3'"),
 ])
 def test_bad_arguments(kwargs, match):
     args = {"initial_learning_rate": 1e-4, "maximal_learning_rate": 1e-2, "step_size": 10, **kwargs}
     with pytest.raises(ValueError, match=match):
         CyclicalLearningRate(**args)
+
+
+def test_numpy_numbers_are_accepted():
+    schedule = CyclicalLearningRate(np.float32(1e-3), np.float64(1e-2), np.int64(4), gamma=np.float32(1))
+    assert schedule.get_config()["step_size"] == 4 and type(schedule.step_size) is int

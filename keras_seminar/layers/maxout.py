@@ -1,14 +1,17 @@
 """Maxout units: the max over `num_pieces` linear pieces (Goodfellow et al., 2013)."""
 
+import numbers
+
 import keras
 from keras import ops
 
 
 def _check_num_pieces(num_pieces):
-    if not isinstance(num_pieces, int) or isinstance(num_pieces, bool) or num_pieces < 2:
+    if not isinstance(num_pieces, numbers.Integral) or isinstance(num_pieces, bool) or num_pieces < 2:
         raise ValueError(
             f"Expected num_pieces to be an int >= 2. Received: num_pieces={num_pieces}"
         )
+    return int(num_pieces)  # NumPy ints too, stored as a plain int for the config
 
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
@@ -47,11 +50,10 @@ class Maxout(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+        if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Expected units to be a positive int. Received: units={units}")
-        _check_num_pieces(num_pieces)
-        self.units = units
-        self.num_pieces = num_pieces
+        self.units = int(units)
+        self.num_pieces = _check_num_pieces(num_pieces)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -132,7 +134,7 @@ class MaxoutChannels(keras.layers.Layer):
 
     def __init__(self, num_pieces, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        _check_num_pieces(num_pieces)
+        num_pieces = _check_num_pieces(num_pieces)
         if not isinstance(axis, int) or isinstance(axis, bool) or axis == 0:
             raise ValueError(f"Expected axis to be a non-batch int axis. Received: axis={axis}")
         self.num_pieces = num_pieces

@@ -125,3 +125,9 @@ def test_channels_bad_args():
         MaxoutChannels(2, axis=5)(keras.Input((4, 4, 4)))
     with pytest.raises(ValueError, match="divisible by num_pieces=4.*channels=6"):
         MaxoutChannels(4)(keras.Input((3, 3, 6)))
+
+
+def test_numpy_ints_are_accepted_and_stored_as_ints():
+    layer = Maxout(np.int64(3), np.int32(2))
+    assert layer.get_config()["units"] == 3 and type(layer.units) is int
+    assert type(MaxoutChannels(np.int64(2)).num_pieces) is int
