@@ -12,15 +12,19 @@ from keras_seminar.cli import _json_dict, _nonneg_int, _positive_int
 
 
 def add_command(subparsers):
+    from keras_seminar import datasets
+    from tuning.config import TUNERS
+
     p = subparsers.add_parser("tune", help="KerasTuner search over a zoo model (resumable, distributed)")
     p.add_argument("--model", default="cnn", help="model name (see `keras-seminar models`)")
-    p.add_argument("--dataset", default="fashion_mnist", choices=("mnist", "fashion_mnist"))
-    p.add_argument("--tuner", default="bayesian", choices=("bayesian", "hyperband", "random"))
+    p.add_argument("--dataset", default="fashion_mnist", choices=sorted(datasets.DATASETS))
+    p.add_argument("--tuner", default="bayesian", choices=TUNERS)
     p.add_argument("--max-trials", type=_positive_int, default=10)
     p.add_argument("--epochs", type=_positive_int, help="epochs per trial (default: the recipe's)")
     p.add_argument("--seed", type=_nonneg_int, default=0)
     p.add_argument("--directory", default="tuning_runs")
-    p.add_argument("--project-name", help="default: <model>_<dataset>_<tuner>_s<seed> (re-run to resume)")
+    p.add_argument("--project-name", help="a folder name in --directory (letters, digits, _ . -); "
+                                          "default: <model>_<dataset>_<tuner>_s<seed> (re-run to resume)")
     p.add_argument("--train-limit", type=_positive_int, help="use the first N training images")
     p.add_argument("--val-limit", type=_positive_int, help="use the first N validation images")
     p.add_argument("--data-dir")

@@ -33,7 +33,6 @@ workers share the cores (each gets `cores / N` threads), so expect far less than
 trials per hour.
 """
 
-import json
 import os
 import socket
 import subprocess
@@ -70,12 +69,13 @@ def worker_environment(index, workers, host, port):
 
 
 def start_workers(config, workers, host, port, log_dir):
-    """Starts `workers` processes running `search(**config)` as workers of host:port."""
+    """Starts `workers` processes running `python -m tuning.worker CONFIG_JSON` (`config` a
+    `SearchConfig`) as workers of host:port."""
     os.makedirs(log_dir, exist_ok=True)
     procs = []
     for i in range(workers):
         log = open(os.path.join(log_dir, f"tuner{i}.log"), "ab")
-        cmd = [sys.executable, "-m", "tuning.distributed", json.dumps(config)]
+        cmd = [sys.executable, "-m", "tuning.worker", config.to_json()]
         procs.append((subprocess.Popen(cmd, env=worker_environment(i, workers, host, port),
                                        stdout=log, stderr=subprocess.STDOUT), log))
     return procs
@@ -88,6 +88,8 @@ def serve(oracle, host, port, workers=(), poll=0.5):
     from concurrent import futures
 
     import grpc
+
+    # KerasTuner's chief server has no public name (keras_tuner.src only); it is used as is.
     from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
 
@@ -109,7 +111,8 @@ def serve(oracle, host, port, workers=(), poll=0.5):
 
 
 def run_chief(tuner, config, workers, verbose=1):
-    """Chief of a search: serves the oracle; with `workers` > 0 starts and awaits them too."""
+    """Chief of a search: serves the oracle; with `workers` > 0 starts and awaits them too,
+    each running `config` (the chief's `SearchConfig.for_worker()`)."""
     oracle = tuner.oracle
     oracle.verbose = verbose
     tuner.save()
@@ -152,8 +155,3 @@ def _tail(path, lines=20):
     except OSError:
         return ""
 
-
-if __name__ == "__main__":  # a local worker started by `start_workers`
-    from tuning.search import search
-
-    search(**json.loads(sys.argv[1]))

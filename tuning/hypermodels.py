@@ -4,10 +4,10 @@
 learning rate (log), batch size (used in `fit`), dropout, kernel regularizer kind (none / l1 /
 l2 / l12 / lq / group_lasso) with its strength (log) and q (for lq), non-negative weights,
 augmentation strength (random translation), and the width / depth of the network where the
-family has them. What a family has is read from its builder's signature (`dropout=`,
-`kernel_regularizer=`, `kernel_constraint=`, `augment=`) plus one line of `FAMILIES` for width
-and depth; the other settings come from the model's recipe (optimizer, schedule, label
-smoothing).
+family has them. What a family has is read from its `ModelSpec`: the declared `options`
+(`dropout`, `kernel_regularizer`, `kernel_constraint`, `augment`) and the `search_space` data
+(width and depth) written in the model's own file; the other settings come from the model's
+recipe (optimizer, schedule, label smoothing).
 
 Example:
     >>> hm = ZooHyperModel("cnn", fixed={"dropout": 0.5},
@@ -19,13 +19,14 @@ algorithms", NeurIPS 2012; Li et al., "Hyperband", JMLR 2018.
 """
 
 import dataclasses
-import inspect
 import math
 
 import keras_tuner
 
 from keras_seminar import models, regularizers
+from keras_seminar.callbacks import NaNGuard
 from keras_seminar.training import compile_model
+from tuning.trial_check import check_trial
 
 REGULARIZERS = ("none", "l1", "l2", "l12", "lq", "group_lasso")
 # kind -> (class name for `regularizers.get`, the strength's argument name)
@@ -33,46 +34,6 @@ _REGULARIZER_CLASSES = {"l1": ("L1", "l1"), "l2": ("L2", "l2"), "l12": ("L12", "
                         "lq": ("Lq", "factor"), "group_lasso": ("GroupLasso", "factor")}
 LEARNING_RATES = {"adam": (1e-4, 1e-2), "adamw": (1e-4, 1e-2), "sgd": (1e-3, 0.3)}
 
-
-@dataclasses.dataclass(frozen=True)
-class Depth:
-    """How the `depth` hyperparameter reaches a builder option.
-
-    Attributes:
-        option: the builder's argument.
-        rule: "value" (the option is the depth), "length" (a per-stage list resized to `depth`
-            stages, continuing its progression), or "per_stage" (`depth` blocks in every stage).
-        choices: the depths to try (the builder's default is always added).
-    """
-
-    option: str
-    rule: str
-    choices: tuple
-
-
-@dataclasses.dataclass(frozen=True)
-class Family:
-    """Width and depth of one model family; `width` names the options scaled by the multiplier."""
-
-    width: tuple = ()
-    depth: Depth | None = None
-
-
-# Keyed by builder function, so every zoo name built by it (resnet20 ... resnet110) shares a line.
-FAMILIES = {
-    "build_softmax": Family(),
-    "build_cnn": Family(("filters", "dense_units"), Depth("filters", "length", (1, 2, 3))),
-    "build_lenet5": Family(("stackwise_num_filters", "dense_units")),
-    "build_lstm": Family(("units",), Depth("num_layers", "value", (1, 2, 3))),
-    "build_maxout_mlp": Family(("stackwise_units",), Depth("stackwise_units", "length", (1, 2, 3))),
-    "build_maxout_cnn": Family(("stackwise_num_filters",)),
-    "build_nin": Family(("stackwise_num_filters",)),
-    "build_resnet": Family(("stackwise_num_filters", "stem_filters"),
-                           Depth("stackwise_num_blocks", "per_stage", (1, 2, 3, 5))),
-    "build_wide_resnet": Family(("width",), Depth("depth", "value", (10, 16, 22))),
-    "build_speedrun": Family(("stackwise_num_filters", "stem_filters"),
-                             Depth("stackwise_num_filters", "length", (2, 3))),
-}
 
 # name -> (kind, default domain): "log"/"float" take (min, max), "choice"/"bool" a list.
 SPACE = {
@@ -85,7 +46,7 @@ SPACE = {
     "nonneg": ("bool", (False, True)),
     "augment_translate": ("float", (0.0, 0.2)),
     "width": ("choice", (0.5, 1.0, 2.0)),
-    "depth": ("choice", None),  # per family, FAMILIES
+    "depth": ("choice", None),  # per family, the spec's search_space["depth"]["choices"]
 }
 
 
@@ -148,19 +109,20 @@ class ZooHyperModel(keras_tuner.HyperModel):
     def __init__(self, model_name, fixed=None, space=None, input_shape=(28, 28, 1),
                  num_classes=10, epochs=None, train_size=54000, name=None, tunable=True):
         super().__init__(name=name or model_name, tunable=tunable)
-        builder, self.recipe, _ = models.registry._entry(model_name)  # raises on unknown names
-        self.model_name = model_name
+        self.spec = models.get_spec(model_name)  # UsageError on unknown names
+        self.recipe, self.model_name = self.spec.recipe, model_name
         self.input_shape, self.num_classes = tuple(input_shape), num_classes
         for arg, value in (("epochs", epochs), ("train_size", train_size)):
             if value is not None and not _CHECKS["batch_size"][0](value):
                 raise ValueError(f"Expected {arg} to be a positive integer. Received: {arg}={value!r}")
         self.epochs, self.train_size = epochs or self.recipe.epochs, train_size
-        self.builder_defaults = {k: p.default for k, p in inspect.signature(builder).parameters.items()}
-        self.family = FAMILIES.get(getattr(builder, "func", builder).__name__, Family())
+        self.builder_defaults = self.spec.defaults
+        self.width = tuple(self.spec.search_space.get("width", ()))
+        self.depth = self.spec.search_space.get("depth")  # {"option", "rule", "choices"} or None
         self.domains = {name: SPACE[name] for name in self._applicable()}
         self.domains["learning_rate"] = ("log", LEARNING_RATES.get(self.recipe.optimizer, (1e-4, 1e-1)))
         if "depth" in self.domains:
-            choices = {*self.family.depth.choices, self._default("depth")}
+            choices = {*self.depth["choices"], self._default("depth")}
             self.domains["depth"] = ("choice", tuple(sorted(choices)))
         for hp_name, domain in (space or {}).items():
             self.domains[hp_name] = self._check_domain(hp_name, domain)
@@ -170,13 +132,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def _applicable(self):
         names = ["learning_rate", "batch_size"]
-        has = self.builder_defaults.__contains__
+        has = self.spec.options.__contains__
         names += ["dropout"] if has("dropout") else []
         names += ["regularizer", "regularizer_strength", "q"] if has("kernel_regularizer") else []
         names += ["nonneg"] if has("kernel_constraint") else []
         names += ["augment_translate"] if has("augment") else []
-        names += ["width"] if self.family.width else []
-        names += ["depth"] if self.family.depth else []
+        names += ["width"] if self.width else []
+        names += ["depth"] if self.depth else []
         return names
 
     @property
@@ -212,10 +174,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
                          f"Received: {domain!r}")
 
     def _default(self, hp_name):
-        recipe, defaults, depth = self.recipe, self.builder_defaults, self.family.depth
+        recipe, defaults, depth = self.recipe, self.builder_defaults, self.depth
         if hp_name == "depth":
-            value = defaults[depth.option]
-            return value if depth.rule == "value" else len(value) if depth.rule == "length" else value[0]
+            value, rule = defaults[depth["option"]], depth["rule"]
+            return value if rule == "value" else len(value) if rule == "length" else value[0]
         return {"learning_rate": recipe.learning_rate, "batch_size": recipe.batch_size,
                 "dropout": defaults.get("dropout"), "regularizer": "none",
                 "regularizer_strength": 1e-4, "q": 0.5, "nonneg": False,
@@ -259,7 +221,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def builder_options(self, values):
         """The builder's keyword arguments for hyperparameter `values`."""
-        options, family = {}, self.family
+        options, depth = {}, self.depth
         if "dropout" in values:
             options["dropout"] = values["dropout"]
         if values.get("regularizer", "none") != "none":
@@ -273,10 +235,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 augment["translate"] = values["augment_translate"]
             options["augment"] = augment or None
         if "depth" in values:
-            d, default = values["depth"], self.builder_defaults[family.depth.option]
-            options[family.depth.option] = (d if family.depth.rule == "value" else _resize(default, d)
-                                            if family.depth.rule == "length" else (d,) * len(default))
-        for option in family.width if values.get("width", 1.0) != 1.0 else ():
+            d, default, rule = values["depth"], self.builder_defaults[depth["option"]], depth["rule"]
+            options[depth["option"]] = (d if rule == "value" else _resize(default, d)
+                                        if rule == "length" else (d,) * len(default))
+        for option in self.width if values.get("width", 1.0) != 1.0 else ():
             options[option] = _scale(options.get(option, self.builder_defaults[option]), values["width"])
         return options
 
@@ -289,9 +251,14 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return compile_model(model, recipe, steps_per_epoch=-(-self.train_size // recipe.batch_size))
 
     def fit(self, hp, model, *args, **kwargs):
-        """`model.fit` with the tuned batch size."""
+        """`model.fit` with the tuned batch size; a trial that diverged, whose training loss
+        rose or whose validation accuracy is at chance fails (`tuning.trial_check`)."""
         kwargs["batch_size"] = self._declare(hp, "batch_size")
-        return model.fit(*args, **kwargs)
+        guard = NaNGuard()
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
+        history = model.fit(*args, **kwargs)
+        check_trial(guard, history.history, self.num_classes)
+        return history
 
 
 def _distance(a, b):

@@ -1,16 +1,28 @@
 """One chief and two workers on loopback (KerasTuner's gRPC engine) finish a small search."""
 
+import json
 import os
 
+import keras_tuner
 import pytest
 
+from keras_seminar.cli import main
 from tuning import distributed
+from tuning.hypermodels import ZooHyperModel
 from tuning.search import search
+from tuning.tuner import space_differences
 
 
-def test_chief_and_two_workers_on_loopback(tmp_path, fashion):
-    result = search("softmax", tuner="bayesian", max_trials=4, epochs=1, train_limit=256,
-                    val_limit=128, directory=str(tmp_path), workers=2, verbose=0)
+def test_space_ranges_with_chief_and_two_workers(tmp_path, fashion, capsys):
+    # Through the CLI: `--space` JSON [min, max] is a range (a Float), which must reach the
+    # workers as a range; a worker declaring a Choice instead stops with a FatalError.
+    code = main(["tune", "--model", "softmax", "--tuner", "bayesian", "--max-trials", "4",
+                 "--epochs", "1", "--train-limit", "256", "--val-limit", "128", "--workers", "2",
+                 "--directory", str(tmp_path), "--project-name", "p", "--quiet",
+                 "--space", '{"learning_rate": [0.001, 0.01], "batch_size": [32, 64]}'])
+    out = capsys.readouterr().out
+    assert code in (0, None)
+    result = json.loads(out[out.index("{"):].split("\nTensorBoard")[0])
     assert result["trials"] == 4 and result["statuses"]["COMPLETED"] == 4
     assert [w["returncode"] for w in result["workers"]] == [0, 0]
     assert sum(w["trials"] for w in result["workers"]) == 4
@@ -18,6 +30,22 @@ def test_chief_and_two_workers_on_loopback(tmp_path, fashion):
     assert os.path.exists(result["model_path"])
     logs = os.listdir(os.path.join(result["project_dir"], "workers"))
     assert sorted(logs) == ["tuner0.log", "tuner1.log"]
+    for trial_id in range(4):
+        with open(os.path.join(result["project_dir"], f"trial_{trial_id}", "trial.json")) as f:
+            hps = json.load(f)["hyperparameters"]
+        space = {hp["config"]["name"]: hp for hp in hps["space"]}
+        assert space["learning_rate"]["class_name"] == "Float"
+        assert space["batch_size"]["class_name"] == "Choice"
+        assert 0.001 <= hps["values"]["learning_rate"] <= 0.01
+
+
+def test_a_worker_declaring_another_space_is_caught():
+    chief = ZooHyperModel("softmax", space={"learning_rate": (1e-3, 1e-2)})
+    hp = keras_tuner.HyperParameters()
+    chief.declare(hp)
+    assert space_differences(chief, hp) == []
+    lossy = ZooHyperModel("softmax", space={"learning_rate": [1e-3, 1e-2]})  # JSON's list
+    assert space_differences(lossy, hp) == ["learning_rate"]
 
 
 def test_roles_from_environment(monkeypatch):

@@ -6,13 +6,30 @@ import numpy as np
 import pytest
 
 from keras_seminar import models, regularizers
-from tuning.hypermodels import FAMILIES, ZooHyperModel, make_regularizer
+from keras_seminar.errors import UsageError
+from tuning.hypermodels import ZooHyperModel, make_regularizer
 
 
-def test_every_builder_has_a_family():
-    for name in models.available():
-        builder = models.registry._entry(name)[0]
-        assert getattr(builder, "func", builder).__name__ in FAMILIES, name
+@pytest.mark.parametrize("name", models.available())
+def test_search_spaces_name_declared_options(name):
+    spec = models.get_spec(name)
+    assert set(spec.search_space.get("width", ())) <= spec.options
+    depth = spec.search_space.get("depth")
+    if depth:
+        assert depth["option"] in spec.options and depth["rule"] in ("value", "length", "per_stage")
+        assert all(isinstance(d, int) and d > 0 for d in depth["choices"])
+
+
+def test_the_space_follows_the_spec_not_the_builder_signature():
+    hm = ZooHyperModel("mlp")
+    assert {"dropout", "regularizer", "nonneg", "width", "depth"} <= set(hm.hyperparameter_names)
+    assert "augment_translate" not in hm.hyperparameter_names  # mlp does not declare augment
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(width=0.5, depth=2)
+    assert hm.builder_options(hm.declare(hp))["hidden"] == (128, 128)
+    assert "dropout" not in ZooHyperModel("speedrun_small").hyperparameter_names
+    with pytest.raises(UsageError, match="Unknown model 'vgg'"):
+        ZooHyperModel("vgg")
 
 
 @pytest.mark.parametrize("name", models.available())

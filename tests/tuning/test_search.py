@@ -13,7 +13,9 @@ import pytest
 
 from keras_seminar import regularizers, saving
 from tuning.hparams import read_sessions
-from tuning.search import make_oracle, search
+from tuning.oracle import make_oracle
+from tuning.search import search
+from tuning.trial_check import trial_problems
 
 SMALL = {"dataset": "fashion_mnist", "epochs": 1, "train_limit": 512, "val_limit": 256,
          "verbose": 0}
@@ -72,6 +74,31 @@ def test_diverged_trial_is_failed_not_best(tmp_path, fashion):
     assert result["best"]["trial_id"] == rows["none"]["trial_id"]
     sessions = read_sessions(os.path.join(result["project_dir"], "tensorboard"))
     assert sessions[rows["l2"]["trial_id"]]["status"] == "STATUS_FAILURE"
+
+
+def test_absurd_learning_rate_is_failed_not_best(tmp_path, fashion):
+    # lr 1e6 does not give NaN: the loss stays finite but rises (and would pass unnoticed).
+    result = search("softmax", tuner="random", max_trials=2, directory=str(tmp_path),
+                    fixed={"batch_size": 64, "nonneg": False, "regularizer": "none"},
+                    space={"learning_rate": [1e-3, 1e6]}, **{**SMALL, "epochs": 2})
+    rows = {float(r["learning_rate"]): r for r in _trials(result["project_dir"])}
+    assert rows[1e6]["status"] == "FAILED" and rows[1e-3]["status"] == "COMPLETED"
+    assert result["best"]["trial_id"] == rows[1e-3]["trial_id"]
+
+
+class _Guard:
+    diverged_at = None
+
+
+def test_trial_problems_rule():
+    good = {"loss": [2.0, 1.0], "val_accuracy": [0.5, 0.8]}
+    assert trial_problems(_Guard(), good, 10) == []
+    assert "rose" in trial_problems(_Guard(), {"loss": [1.0, 2.0], "val_accuracy": [0.5, 0.8]}, 10)[0]
+    assert "chance" in trial_problems(_Guard(), {"loss": [2.0, 1.0], "val_accuracy": [0.1, 0.12]}, 10)[0]
+    assert trial_problems(_Guard(), {"loss": [2.0, 1.0], "val_accuracy": [0.1, 0.13]}, 10) == []
+    guard = _Guard()
+    guard.diverged_at = (0, 3, float("nan"))
+    assert trial_problems(guard, good, 10) == ["diverged: loss=nan at epoch 1, batch 3"]
 
 
 def test_non_finite_score_never_becomes_best(tmp_path):

@@ -1,0 +1,145 @@
+"""`SearchConfig`: everything a search is asked to do, checked once, with an exact JSON form.
+
+The chief hands its config to every worker as JSON (`python -m tuning.worker CONFIG_JSON`).
+Plain JSON has no tuples, and in a search space a tuple is a range while a list is a set of
+choices, so `to_json` tags tuples (`{"__tuple__": [...]}`) and `from_json` restores them:
+`SearchConfig.from_json(config.to_json()) == config`, and a worker declares the very
+hyperparameters the chief declared.
+
+Example:
+    >>> config = SearchConfig("softmax", space={"learning_rate": (1e-3, 1e-2)}, max_trials=4)
+    >>> SearchConfig.from_json(config.to_json()) == config
+    True
+"""
+
+import dataclasses
+import json
+import os
+import re
+
+from keras_seminar import datasets, models
+from keras_seminar.errors import UsageError
+
+TUNERS = ("bayesian", "hyperband", "random")
+# The run-name rule of `keras-seminar train`: one folder name, never a path.
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_TUPLE = "__tuple__"
+
+
+def _received(name, value):
+    return f"Received: {name}={value!r}"
+
+
+def _check_int(name, value, minimum, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise UsageError(f"Expected {name} to be {what}. {_received(name, value)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchConfig:
+    """What `search()` takes; see its docstring for each field.
+
+    `project_name` None becomes `<model>_<dataset>_<tuner>_s<seed>`; it must be one folder name
+    (letters, digits, `_ . -`), so a search never writes outside `directory`.
+    """
+
+    model_name: str = "cnn"
+    dataset: str = "fashion_mnist"
+    tuner: str = "bayesian"
+    max_trials: int = 10
+    epochs: int | None = None
+    seed: int = 0
+    directory: str = "tuning_runs"
+    project_name: str | None = None
+    train_limit: int | None = None
+    val_limit: int | None = None
+    validation_split: float = 0.1
+    data_dir: str | None = None
+    fixed: dict | None = None
+    space: dict | None = None
+    objective: str = "val_accuracy"
+    workers: int = 0
+    num_initial_points: int | None = None
+    overwrite: bool = False
+    verbose: int = 1
+
+    def __post_init__(self):
+        models.get_spec(self.model_name)  # UsageError listing the zoo on unknown names
+        if self.dataset not in datasets.DATASETS:
+            raise UsageError(f"Unknown dataset {self.dataset!r}. Expected one of {sorted(datasets.DATASETS)}.")
+        if self.tuner not in TUNERS:
+            raise UsageError(f"Unknown tuner {self.tuner!r}. Expected one of {sorted(TUNERS)}.")
+        _check_int("max_trials", self.max_trials, 1)
+        _check_int("seed", self.seed, 0)
+        _check_int("workers", self.workers, 0)
+        for name in ("epochs", "train_limit", "val_limit", "num_initial_points"):
+            _check_int(name, getattr(self, name), 1, allow_none=True)
+        if self.project_name is None:
+            object.__setattr__(self, "project_name",
+                               f"{self.model_name}_{self.dataset}_{self.tuner}_s{self.seed}")
+        if not isinstance(self.project_name, str) or not _PROJECT_NAME.match(self.project_name):
+            raise UsageError("Expected project_name of letters, digits, '_', '.', '-' (one folder "
+                             f"name, no path). {_received('project_name', self.project_name)}")
+        if not isinstance(self.directory, (str, os.PathLike)) or not os.fspath(self.directory):
+            raise UsageError(f"Expected directory to be a folder path. {_received('directory', self.directory)}")
+        object.__setattr__(self, "directory", os.fspath(self.directory))
+        for name in ("fixed", "space"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
+                raise UsageError(f"Expected {name} to be a dict of hyperparameter names. {_received(name, value)}")
+        if not isinstance(self.objective, str) or not self.objective:
+            raise UsageError(f"Expected objective to be a metric name. {_received('objective', self.objective)}")
+        if not isinstance(self.overwrite, bool):
+            raise UsageError(f"Expected overwrite to be True or False. {_received('overwrite', self.overwrite)}")
+        if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
+            raise UsageError(f"Expected verbose to be 0, 1 or 2. {_received('verbose', self.verbose)}")
+
+    @property
+    def project_dir(self):
+        return os.path.join(self.directory, self.project_name)
+
+    def for_worker(self):
+        """The config a local worker runs: same search, absolute directory, no workers of its
+        own, never overwriting (the chief already did), one line per epoch when verbose."""
+        return dataclasses.replace(self, directory=os.path.abspath(self.directory), workers=0,
+                                   overwrite=False, verbose=2 if self.verbose else 0)
+
+    def to_json(self):
+        """JSON text that `from_json` turns back into an equal config (tuples included)."""
+        return json.dumps({f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)},
+                          sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        """The config `to_json` wrote; `UsageError` for text that is not one."""
+        try:
+            record = json.loads(text, object_hook=_decode)
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"Expected a SearchConfig as JSON text. Received: {str(text)[:80]!r} ({e})") from None
+        if not isinstance(record, dict):
+            raise UsageError(f"Expected a SearchConfig as a JSON object. Received: {record!r}")
+        unknown = set(record) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise UsageError(f"Unknown SearchConfig fields {sorted(unknown)}.")
+        return cls(**record)
+
+
+def _encode(value):
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        if _TUPLE in value:
+            raise UsageError(f"Expected no key {_TUPLE!r} in a search config. Received: {value!r}")
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(obj):
+    if set(obj) == {_TUPLE}:
+        return tuple(obj[_TUPLE])  # inner tuples were decoded first (hooks run inside out)
+    return obj
