@@ -1,9 +1,11 @@
 """`make_monitors`: the monitoring callbacks the CLI's `--monitors` flag asks for, by name."""
 
+from keras_seminar.callbacks._probes import check_probe
 from keras_seminar.callbacks.gradient_norms import GradientNormMonitor
 from keras_seminar.callbacks.information_plane import InformationPlane
 from keras_seminar.callbacks.sparsity import SparsityMonitor
 from keras_seminar.callbacks.tensorboard import TensorBoard
+from keras_seminar.errors import UsageError
 
 MONITORS = ("gradients", "sparsity", "infoplane", "histograms", "filters")
 
@@ -17,8 +19,10 @@ def make_monitors(names, log_dir, probe_x, probe_y, **options):
         probe_x, probe_y: a fixed sample (e.g. 512 validation examples) the monitors measure on.
         **options: `every_n_steps` (gradients, default 100), `gradient_batch` (examples of the
             probe used for gradients, default 128), `eps` (sparsity, default 1e-3),
-            `infoplane_layers` (default: hidden nonlinear layers), `bins` (30), `estimator`
-            ("binning"), `every_n_epochs` (sparsity and information plane, 1),
+            `infoplane_layers` (default: every hidden layer), `bins` (30), `bin_range` (None:
+            per layer and epoch; e.g. (-1, 1) for tanh), `estimator` ("binning"), `control`
+            (False: the random control beside each estimate), `every_n_epochs` (sparsity and
+            information plane, 1),
             `histogram_freq` (histograms and filters, 1), `verbose` (0).
 
     Returns:
@@ -33,14 +37,12 @@ def make_monitors(names, log_dir, probe_x, probe_y, **options):
     names = list(names)
     unknown = sorted(set(names) - set(MONITORS))
     if unknown:
-        raise ValueError(f"Unknown monitors {unknown}. Expected names from {MONITORS}. Received: names={names!r}")
-    allowed = {"every_n_steps", "gradient_batch", "eps", "infoplane_layers", "bins", "estimator",
-               "every_n_epochs", "histogram_freq", "verbose"}
+        raise UsageError(f"Unknown monitors {unknown}. Expected names from {MONITORS}. Received: names={names!r}")
+    allowed = {"every_n_steps", "gradient_batch", "eps", "infoplane_layers", "bins", "bin_range",
+               "estimator", "control", "every_n_epochs", "histogram_freq", "verbose"}
     if set(options) - allowed:
-        raise ValueError(f"Unknown options {sorted(set(options) - allowed)}. Expected some of {sorted(allowed)}.")
-    if len(probe_x) == 0 or len(probe_x) != len(probe_y):
-        raise ValueError(f"Expected a non-empty probe with len(probe_x) == len(probe_y). Received: "
-                         f"len(probe_x)={len(probe_x)}, len(probe_y)={len(probe_y)}")
+        raise UsageError(f"Unknown options {sorted(set(options) - allowed)}. Expected some of {sorted(allowed)}.")
+    check_probe(probe_x, probe_y, "probe_x", "probe_y")
     verbose = options.get("verbose", 0)
     every_n_epochs = options.get("every_n_epochs", 1)
     n = options.get("gradient_batch", 128)
@@ -53,7 +55,8 @@ def make_monitors(names, log_dir, probe_x, probe_y, **options):
                                          log_dir=log_dir, verbose=verbose))
     if "infoplane" in names:
         callbacks.append(InformationPlane(options.get("infoplane_layers"), probe_x, probe_y,
-                                          bins=options.get("bins", 30),
+                                          bins=options.get("bins", 30), bin_range=options.get("bin_range"),
+                                          control=options.get("control", False),
                                           estimator=options.get("estimator", "binning"),
                                           every_n_epochs=every_n_epochs, log_dir=log_dir, verbose=verbose))
     if "histograms" in names or "filters" in names:

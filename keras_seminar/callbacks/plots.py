@@ -4,26 +4,31 @@ Each function takes plain arrays, writes one PNG and returns its path, so the mo
 benchmarks and a notebook all draw the same picture from a saved `.npz`.
 """
 
-import os
-
 import numpy as np
 
+from keras_seminar import _io
 
-def _figure(ncols=1, width=5.0, height=3.6):
+
+def figure(ncols=1, nrows=1, width=5.0, height=3.6):
+    """`(fig, axes)`: a matplotlib `Figure` of `nrows x ncols` panels, each `width x height`
+    inches; `axes` is a flat list, row by row.
+
+    Example:
+        >>> fig, (left, right) = figure(ncols=2)
+        >>> left.plot([0, 1], [1, 0]); save(fig, "reports/demo.png")
+    """
     from matplotlib.figure import Figure
 
     # `Figure` directly, not pyplot: no global state and no GUI; `savefig` to .png renders with
     # Agg whatever matplotlib's configured backend is.
-    fig = Figure(figsize=(width * ncols, height), dpi=100)
-    return fig, [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    fig = Figure(figsize=(width * ncols, height * nrows), dpi=100)
+    return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(nrows * ncols)]
 
 
-def _save(fig, path):
-    folder = os.path.dirname(str(path))
-    if folder:
-        os.makedirs(folder, exist_ok=True)
+def save(fig, path):
+    """Writes `fig` as PNG to `path` (atomically, folders created) and returns the path."""
     fig.tight_layout()
-    fig.savefig(path)
+    _io.atomic_write(path, lambda f: fig.savefig(f, format="png"))
     return str(path)
 
 
@@ -40,7 +45,7 @@ def running_mean(values, window=10):
 
 def plot_gradient_norms(path, steps, global_norms, val_error=None, window=10):
     """Goodfellow et al. (2016), Fig. 8.1: gradient norm over time (left), validation error (right)."""
-    fig, (left, right) = _figure(ncols=2)
+    fig, (left, right) = figure(ncols=2)
     left.plot(steps, global_norms, ".", alpha=0.35, label="gradient norm")
     left.plot(steps, running_mean(global_norms, window), "-", label=f"running mean ({window})")
     left.set(xlabel="training step", ylabel="gradient norm", title="Gradient norm")
@@ -51,7 +56,7 @@ def plot_gradient_norms(path, steps, global_norms, val_error=None, window=10):
         right.text(0.5, 0.5, "no validation accuracy", ha="center", va="center",
                    transform=right.transAxes)
     right.set(xlabel="epoch", ylabel="classification error", title="Validation error")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_sparsity(path, epochs, weight_sparsity, activation_sparsity, dead_units):
@@ -59,7 +64,7 @@ def plot_sparsity(path, epochs, weight_sparsity, activation_sparsity, dead_units
 
     The last three arguments map layer name -> sequence of fractions (one per epoch).
     """
-    fig, axes = _figure(ncols=3, width=4.2)
+    fig, axes = figure(ncols=3, width=4.2)
     panels = zip(axes, (weight_sparsity, activation_sparsity, dead_units),
                  ("weights |w| < eps", "activations |a| < eps", "dead units"), strict=True)
     for ax, series, title in panels:
@@ -68,7 +73,7 @@ def plot_sparsity(path, epochs, weight_sparsity, activation_sparsity, dead_units
         ax.set(xlabel="epoch", ylabel="fraction", title=title, ylim=(-0.02, 1.02))
     if any(weight_sparsity.values()) or any(activation_sparsity.values()):
         axes[0].legend(loc="best", fontsize="small")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_information_plane(path, ixt, ity, layer_names, epochs=None):
@@ -79,7 +84,7 @@ def plot_information_plane(path, ixt, ity, layer_names, epochs=None):
     """
     ixt, ity = np.atleast_2d(ixt), np.atleast_2d(ity)
     epochs = np.arange(len(ixt)) if epochs is None else np.asarray(epochs)
-    fig, (ax,) = _figure(width=5.6, height=4.4)
+    fig, (ax,) = figure(width=5.6, height=4.4)
     scatter = None
     for j, name in enumerate(layer_names):
         ax.plot(ixt[:, j], ity[:, j], "-", color="0.7", linewidth=0.8, zorder=1)
@@ -89,12 +94,12 @@ def plot_information_plane(path, ixt, ity, layer_names, epochs=None):
     if scatter is not None:
         fig.colorbar(scatter, ax=ax, label="epoch")
     ax.set(xlabel="I(X;T) [bits]", ylabel="I(T;Y) [bits]", title="Information plane")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_lr_range(path, lrs, losses, smoothed=None, suggested_lr=None):
     """Loss against learning rate on a log axis (Smith 2017, "LR range test")."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = figure()
     ax.plot(lrs, losses, ".", alpha=0.4, label="loss")
     if smoothed is not None:
         ax.plot(lrs, smoothed, "-", label="smoothed")
@@ -103,4 +108,4 @@ def plot_lr_range(path, lrs, losses, smoothed=None, suggested_lr=None):
     ax.set_xscale("log")
     ax.set(xlabel="learning rate", ylabel="loss", title="LR range test")
     ax.legend(loc="best")
-    return _save(fig, path)
+    return save(fig, path)

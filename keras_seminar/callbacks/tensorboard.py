@@ -8,56 +8,18 @@ same `epoch_loss` / `epoch_accuracy` / `epoch_learning_rate` charts under `train
 images, the model summary as text and an HParams session.
 """
 
-import itertools
 import json
-import os
+import warnings
 
 import keras
 import numpy as np
 
+from keras_seminar._validators import check_int, check_str
+from keras_seminar.callbacks._probes import kernel_variables, probe_gradients
+from keras_seminar.callbacks._writer import RunWriter
+from keras_seminar.errors import UsageError
 
-def check_int(name, value, minimum):
-    """`value` if it is an int >= `minimum`, else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Expected {name} to be an integer >= {minimum}. Received: {name}={value!r}")
-    return int(value)
-
-
-class RunWriter:
-    """The tensorboardX writers of one run folder, one per split ("train", "validation", "").
-
-    Opened lazily, so a callback that never logs leaves no empty event files. Each file gets a
-    process-unique suffix: tensorboardX names files by the second, and two writers opened in the
-    same second on one folder would otherwise overwrite each other.
-    """
-
-    _counter = itertools.count()
-
-    def __init__(self, log_dir):
-        self.log_dir = str(log_dir)
-        self._writers = {}
-
-    def __call__(self, split="train"):
-        if split not in self._writers:
-            from tensorboardX import SummaryWriter
-
-            suffix = f".{os.getpid()}.{next(RunWriter._counter)}"
-            self._writers[split] = SummaryWriter(logdir=os.path.join(self.log_dir, split),
-                                                 flush_secs=10, filename_suffix=suffix)
-        return self._writers[split]
-
-    def scalars(self, values, step, split="train"):
-        for tag, value in values.items():
-            self(split).add_scalar(tag, float(value), step)
-
-    def flush(self):
-        for w in self._writers.values():
-            w.flush()
-
-    def close(self):
-        for w in self._writers.values():
-            w.close()
-        self._writers = {}
+__all__ = ["TensorBoard", "current_learning_rate", "filter_grid"]
 
 
 def current_learning_rate(optimizer):
@@ -78,16 +40,18 @@ def filter_grid(kernel, input_shape=None, max_filters=64, pad=1):
     Args:
         kernel: a Conv2D kernel (kh, kw, in, out) or a Dense kernel (inputs, units).
         input_shape: the model's input shape without the batch axis; a Dense kernel is shown
-            only when its inputs are an image, i.e. `prod(input_shape) == inputs`.
+            only when its inputs are an image, i.e. `input_shape` is (H, W) or (H, W, C) and
+            `prod(input_shape) == inputs`.
         max_filters: show at most this many filters (the first ones).
 
     Returns None when the kernel cannot be shown as images. Each filter is scaled to [0, 1] on
     its own; an all-zero filter shows black, never NaN.
     """
     kernel = np.asarray(kernel, dtype=np.float64)
+    image_input = input_shape is not None and len(input_shape) in (2, 3) and None not in input_shape
     if kernel.ndim == 4:
         tiles = np.moveaxis(kernel, -1, 0)  # (out, kh, kw, in)
-    elif kernel.ndim == 2 and input_shape is not None and np.prod(input_shape) == kernel.shape[0]:
+    elif kernel.ndim == 2 and image_input and np.prod(input_shape) == kernel.shape[0]:
         shape = tuple(input_shape) + ((1,) if len(input_shape) == 2 else ())
         tiles = kernel.T.reshape((-1,) + shape)
     else:
@@ -113,8 +77,10 @@ class TensorBoard(keras.callbacks.Callback):
         update_freq: "epoch", or an integer N to also log batch loss/metrics every N steps.
         histogram_freq: log weight histograms (and gradient histograms, given `probe_data`)
             every N epochs; 0 = never.
-        write_images: log the first layer's filters as an image grid every `histogram_freq`
-            epochs (every epoch when `histogram_freq=0`).
+        write_images: log filters as an image grid every `histogram_freq` epochs (every epoch
+            when `histogram_freq=0`): those of the first layer with a drawable kernel (a 2-D
+            convolution's, an `MLPConv`'s first convolution included, or a Dense kernel over
+            the image input). Warns once when the model has none.
         probe_data: a fixed small batch `(x, y)` on which gradient histograms are computed.
         hparams: a dict of hyperparameters: written as text at the start and, with the final
             metrics, as an HParams session at the end.
@@ -129,16 +95,15 @@ class TensorBoard(keras.callbacks.Callback):
     def __init__(self, log_dir="runs", update_freq="epoch", histogram_freq=0, write_images=False,
                  probe_data=None, hparams=None, write_text=True, write_scalars=True):
         super().__init__()
-        if not isinstance(log_dir, (str, os.PathLike)) or not str(log_dir):
-            raise ValueError(f"Expected log_dir to be a folder path. Received: log_dir={log_dir!r}")
+        log_dir = check_str("log_dir", log_dir)
         if update_freq != "epoch":
             check_int("update_freq", update_freq, 1)
         self.histogram_freq = check_int("histogram_freq", histogram_freq, 0)
         if probe_data is not None and (not isinstance(probe_data, (tuple, list)) or len(probe_data) != 2):
-            raise ValueError(f"Expected probe_data to be a pair (x, y). Received: probe_data={probe_data!r}")
+            raise UsageError(f"Expected probe_data to be a pair (x, y). Received: probe_data={probe_data!r}")
         if hparams is not None and not isinstance(hparams, dict):
-            raise ValueError(f"Expected hparams to be a dict. Received: hparams={hparams!r}")
-        self.log_dir = str(log_dir)
+            raise UsageError(f"Expected hparams to be a dict. Received: hparams={hparams!r}")
+        self.log_dir = log_dir
         self.update_freq = update_freq
         self.write_images = bool(write_images)
         self.probe_data = probe_data
@@ -146,6 +111,7 @@ class TensorBoard(keras.callbacks.Callback):
         self.write_text = bool(write_text)
         self.write_scalars = bool(write_scalars)
         self.run_writer = RunWriter(self.log_dir)
+        self._warned = set()
 
     def writer(self, split):
         """The tensorboardX writer of `split` ("train", "validation", ...), opened lazily."""
@@ -154,16 +120,22 @@ class TensorBoard(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         opt = self.model.optimizer
         self._global_step = int(keras.ops.convert_to_numpy(opt.iterations)) if opt is not None and opt.built else 0
-        self._last_logs, self._last_epoch = {}, 0
+        self._epoch_start, self._last_logs, self._last_epoch = self._global_step, {}, 0
+        self._warned = set()
         if self.write_text:
             self.writer("train").add_text("model/summary", _indent(_summary(self.model)), 0)
         if self.hparams:
             text = json.dumps(self.hparams, indent=2, sort_keys=True, default=str)
             self.writer("train").add_text("run/hparams", _indent(text), 0)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self._global_step
+
     def on_train_batch_end(self, batch, logs=None):
-        self._global_step += 1
-        if not self.write_scalars or self.update_freq == "epoch" or self._global_step % self.update_freq:
+        # `batch` is the last step run, also when steps_per_execution > 1 runs several per call.
+        previous, self._global_step = self._global_step, self._epoch_start + batch + 1
+        if (not self.write_scalars or self.update_freq == "epoch"
+                or self._global_step // self.update_freq == previous // self.update_freq):
             return
         for key, value in (logs or {}).items():
             self.writer("train").add_scalar(f"batch_{key}", float(value), self._global_step)
@@ -194,8 +166,6 @@ class TensorBoard(keras.callbacks.Callback):
 
     def log_gradient_histograms(self, step):
         """Histograms of d loss / d w on `probe_data`, one per trainable weight."""
-        from keras_seminar.callbacks.gradient_norms import probe_gradients
-
         variables = self.model.trainable_weights
         _, grads = probe_gradients(self.model, *self.probe_data, variables=variables)
         for variable, grad in zip(variables, grads, strict=True):
@@ -203,13 +173,28 @@ class TensorBoard(keras.callbacks.Callback):
                                                grad.astype(np.float32), step)
 
     def log_filters(self, step):
-        """The first layer with a kernel, as a filter mosaic under "filters/<layer>"."""
+        """The first drawable kernel as a filter mosaic under "filters/<label>" ("filters/conv",
+        "filters/block/block_conv0" for an `MLPConv`); returns the label, or None (and warns
+        once per `fit`) when no kernel can be drawn."""
         input_shape = _input_shape(self.model)
-        for layer in kernel_layers(self.model):
-            grid = filter_grid(keras.ops.convert_to_numpy(layer.kernel), input_shape)
+        kernels = kernel_variables(self.model)
+        for label, kernel in kernels:
+            grid = filter_grid(keras.ops.convert_to_numpy(kernel), input_shape)
             if grid is not None:
-                self.log_images(f"filters/{layer.name}", grid[None], step)
-            return
+                self.log_images(f"filters/{label}", grid[None], step)
+                return label
+        self.warn_once("filters", f"TensorBoard(write_images=True) draws no filter images for model "
+                       f"{self.model.name!r}: none of its kernels "
+                       f"{[(label, tuple(k.shape)) for label, k in kernels[:4]]} is a 2-D convolution's or "
+                       f"a Dense kernel over an image input (input shape {input_shape}). Pass "
+                       "write_images=False, or log your own pictures with log_images().")
+        return None
+
+    def warn_once(self, key, message):
+        """`warnings.warn(message)` the first time `key` comes up in this `fit`."""
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(message, stacklevel=3)
 
     def log_images(self, tag, images, step, normalize=False):
         """Logs a batch of images, e.g. adversarial examples, as one mosaic under `tag`.
@@ -224,7 +209,7 @@ class TensorBoard(keras.callbacks.Callback):
         if images.ndim == 3:
             images = images[..., None]
         if images.ndim != 4 or images.shape[-1] not in (1, 3):
-            raise ValueError(f"Expected images of shape (N, H, W) or (N, H, W, 1|3). Received: shape={images.shape}")
+            raise UsageError(f"Expected images of shape (N, H, W) or (N, H, W, 1|3). Received: shape={images.shape}")
         images = np.stack([_unit_range(i) for i in images]) if normalize else np.clip(images, 0, 1)
         images = np.nan_to_num(images)
         self.writer("train").add_images(tag, images.astype(np.float32), step, dataformats="NHWC")
@@ -248,15 +233,6 @@ class TensorBoard(keras.callbacks.Callback):
 
     def close(self):
         self.run_writer.close()
-
-
-def kernel_layers(model):
-    """The layers with a `kernel` weight (Dense, Conv, ...), in order, nested models included."""
-    for layer in model.layers:
-        if hasattr(layer, "layers"):
-            yield from kernel_layers(layer)
-        elif isinstance(getattr(layer, "kernel", None), keras.Variable):
-            yield layer
 
 
 def _summary(model):

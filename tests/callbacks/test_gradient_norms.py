@@ -53,7 +53,8 @@ def test_monitor_history_files_and_events(tmp_path, rng):
     for _ in range(2):  # a second fit starts a fresh history
         model.fit(x, y, batch_size=16, epochs=2, validation_split=0.25, callbacks=[monitor], verbose=0)
     h = monitor.history
-    assert len(h["steps"]) == 3 and len(h["global_norm"]) == 3  # 3 steps/epoch x 2 epochs, every 2
+    # 3 steps/epoch x 2 epochs (steps 7-12 in the second fit): the first step, every 2nd, epoch ends
+    assert h["steps"] == [7, 8, 9, 10, 12] and len(h["global_norm"]) == 5
     assert set(h["layer_norms"]) == {"hidden", "out"} and len(h["val_error"]) == 2
     assert all(0 <= e <= 1 for e in h["val_error"]) and all(g > 0 for g in h["global_norm"])
     np.testing.assert_allclose(h["global_norm"], np.sqrt(np.sum(
@@ -63,7 +64,32 @@ def test_monitor_history_files_and_events(tmp_path, rng):
     np.testing.assert_allclose(saved["global_norm"], h["global_norm"])
     events = EventAccumulator(str(tmp_path / "train"))
     events.Reload()
-    assert len(events.Scalars("gradient_norm/global")) == 3 + 3  # both fits
+    assert [e.step for e in events.Scalars("gradient_norm/global")] == [1, 2, 3, 4, 6, 7, 8, 9, 10, 12]
+
+
+def test_short_run_gets_norms_every_epoch(tmp_path, rng):
+    """2 steps with the default every_n_steps=100: the first step and the epoch end are measured."""
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = rng.integers(0, 3, 32)
+    monitor = GradientNormMonitor(x[:16], y[:16], log_dir=str(tmp_path))
+    _classifier().fit(x, y, batch_size=16, epochs=1, callbacks=[monitor], verbose=0)
+    assert monitor.history["steps"] == [1, 2]
+    events = EventAccumulator(str(tmp_path / "train"))
+    events.Reload()
+    assert {"gradient_norm/global", "gradient_norm/hidden", "gradient_norm/out"} <= set(events.Tags()["scalars"])
+    assert [e.step for e in events.Scalars("gradient_norm/hidden")] == [1, 2]
+
+
+def test_steps_counted_with_steps_per_execution(rng):
+    """With 2 steps per call, batch ends come at steps 2 and 4: measured at 2 (first) and 4
+    (every 3 steps crossed), not again at the epoch end."""
+    x = rng.normal(size=(64, 6)).astype("float32")
+    y = rng.integers(0, 3, 64)
+    model = _classifier()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", steps_per_execution=2)
+    monitor = GradientNormMonitor(x[:16], y[:16], every_n_steps=3)
+    model.fit(x, y, batch_size=16, epochs=1, callbacks=[monitor], verbose=0)
+    assert monitor.history["steps"] == [2, 4]
 
 
 def test_zero_weights_give_finite_norms(rng):

@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -9,7 +10,10 @@ from keras_seminar.callbacks.information_plane import (
     binned_mutual_information,
     discretize,
     entropy,
+    estimate_information,
+    is_saturated,
     kde_mutual_information,
+    random_control,
 )
 
 
@@ -89,7 +93,7 @@ def test_default_layers_and_bad_arguments(rng):
     plane.set_model(_model())
     plane.on_train_begin()
     assert plane.layer_names == ["h1", "h2"]
-    with pytest.raises(ValueError, match="estimator='histogram'"):
+    with pytest.raises(ValueError, match="Unknown estimator .histogram."):
         InformationPlane(["h1"], x, y, estimator="histogram")
     with pytest.raises(ValueError, match="bins=1"):
         InformationPlane(["h1"], x, y, bins=1)
@@ -101,3 +105,85 @@ def test_default_layers_and_bad_arguments(rng):
     missing.set_model(_model())
     with pytest.raises(ValueError, match="nope"):
         missing.on_train_begin()
+
+
+def _tanh_model(width, stddev):
+    model = keras.Sequential([
+        keras.Input((5,)),
+        keras.layers.Dense(width, activation="tanh", name="h",
+                           kernel_initializer=keras.initializers.RandomNormal(stddev=stddev, seed=0)),
+        keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _fit_plane(model, x, y, **options):
+    plane = InformationPlane(None, x, y, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, epochs=2, batch_size=len(x), callbacks=[plane], verbose=0)
+    return plane, [str(w.message) for w in caught if "InformationPlane" in str(w.message)]
+
+
+def test_saturation_warns_once_on_a_wide_layer_with_few_samples(rng):
+    x, y = rng.normal(size=(40, 5)).astype("float32"), rng.integers(0, 2, 40)
+    plane, messages = _fit_plane(_tanh_model(64, 1.0), x, y, bins=30)
+    assert plane.history["saturated"] == [[True], [True]]
+    assert plane.history["I_XT"][0][0] == pytest.approx(np.log2(40))
+    assert len(messages) == 1  # once per layer and fit, not every epoch
+    assert "layer 'h' is saturated" in messages[0] and "fewer bins" in messages[0]
+    assert "estimator='kde'" in messages[0] and "narrower layer" in messages[0]
+
+
+def test_no_warning_on_a_narrow_saturating_tanh_layer_with_fixed_bins(rng):
+    x, y = rng.normal(size=(500, 5)).astype("float32"), rng.integers(0, 2, 500)
+    plane, messages = _fit_plane(_tanh_model(3, 10.0), x, y, bins=30, bin_range=(-1, 1))
+    assert messages == [] and plane.history["saturated"] == [[False], [False]]
+    assert plane.history["I_XT"][-1][0] < np.log2(500) - 1  # tanh at +-1: few distinct codes
+
+
+def test_fixed_bin_range_is_not_re_ranged(rng):
+    t, y = rng.uniform(-1, 1, (2000, 2)), rng.integers(0, 2, 2000)
+    own = [binned_mutual_information(s * t, y, bins=30)[0] for s in (1.0, 0.5)]
+    fixed = [binned_mutual_information(s * t, y, bins=30, value_range=(-1, 1))[0] for s in (1.0, 0.5)]
+    assert own[0] == pytest.approx(own[1])  # re-ranged per call: blind to the scale
+    assert fixed[1] < fixed[0] - 1.5  # fixed bins: half the range, about 2 bits fewer
+    assert estimate_information(0.5 * t, y, bins=30, bin_range=(-1, 1))[0] == fixed[1]
+    with pytest.raises(ValueError, match="bin_range=\\(1, -1\\)"):
+        InformationPlane(["h"], t, y, bin_range=(1, -1))
+    with pytest.raises(ValueError, match="bin_range='tanh'"):
+        estimate_information(t, y, bin_range="tanh")
+
+
+def _twelve_bit_task():
+    bits = ((np.arange(4096)[:, None] >> np.arange(12)) & 1).astype("float32")
+    x = 2 * bits - 1  # all 4,096 12-bit inputs, as in Shwartz-Ziv & Tishby (2017)
+    return x, (x[:, :6].sum(1) > x[:, 6:].sum(1)).astype("int32")  # more ones in the first half
+
+
+def test_trained_net_differs_from_the_random_control():
+    x, y = _twelve_bit_task()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(10, activation="tanh"),
+                              keras.layers.Dense(3, activation="tanh", name="t"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=256, epochs=10, verbose=0)
+    assert history.history["accuracy"][-1] > 0.95
+    t = keras.Model(model.inputs, model.get_layer("t").output).predict(x, verbose=0)
+    options = {"bins": 30, "bin_range": (-1, 1)}
+    ixt, ity = estimate_information(t, y, **options)
+    control_ixt, control_ity = random_control(t, y, seed=0, **options)
+    h_y = entropy(y)
+    assert ity > 0.9 * h_y and ixt < np.log2(4096) - 4  # fits Y with few codes
+    assert control_ixt > ixt + 4 and control_ity < ity - 0.1  # random: many codes, less about Y
+    assert not is_saturated(ixt, ity, y) and random_control(t, y, seed=0, **options) == (control_ixt, control_ity)
+
+
+def test_control_recorded_beside_every_estimate(tmp_path, rng):
+    x, y = rng.normal(size=(64, 5)).astype("float32"), rng.integers(0, 2, 64)
+    plane, _ = _fit_plane(_tanh_model(3, 1.0), x, y, bins=8, bin_range=(-1, 1), control=True)
+    assert np.array(plane.history["control_I_XT"]).shape == (2, 1)
+    plane.save(str(tmp_path))
+    saved = np.load(tmp_path / "information_plane.npz")
+    assert saved["control_I_TY"].shape == (2, 1) and saved["saturated"].dtype == bool

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from keras_seminar import layers
 from keras_seminar.callbacks import (
     GradientNormMonitor,
     InformationPlane,
@@ -50,3 +51,48 @@ def test_filters_alone_and_bad_arguments():
         make_monitors(["gradients"], "runs/x", x, y, every_n_step=5)
     with pytest.raises(ValueError, match="len\\(probe_y\\)=3"):
         make_monitors(["sparsity"], "runs/x", x, y[:3])
+
+
+def _every_package_layer():
+    """A small functional model with every layer of keras_seminar.layers."""
+    inputs = keras.Input((8, 8, 1))
+    x = layers.RandomShift(1, name="shift")(inputs)
+    x = layers.MLPConv([4, 4], 3, name="nin")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", name="conv")(x)
+    x = layers.MaxoutChannels(2, name="maxout_channels")(x)
+    x = layers.apply_basic_block(x, 4, name="basic")
+    x = layers.apply_wide_block(x, 4, name="wide")
+    x = layers.StochasticRounding(name="rounding")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = layers.Maxout(6, 2, name="maxout")(x)
+    x = layers.DropConnectDense(5, activation="relu", name="drop_connect")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="out")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_monitors_see_every_package_layer(tmp_path, rng):
+    x = rng.random((32, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 3, 32)
+    model = _every_package_layer()
+    gradients, sparsity, plane, tb = make_monitors("gradients,sparsity,infoplane,filters", str(tmp_path),
+                                                   x[:16], y[:16], bins=4)
+    model.fit(x, y, batch_size=16, epochs=1, callbacks=[gradients, sparsity, plane, tb], verbose=0)
+    # Layers are chosen by what they compute. RandomShift is the identity at inference and
+    # Flatten only reshapes: not measured; a Conv2D whose output goes only into MaxoutChannels
+    # (or BN, or an activation) is measured after it.
+    computing = {"nin", "maxout_channels", "basic_out", "wide_add", "rounding",
+                 "maxout", "drop_connect"}
+    assert computing <= set(plane.layer_names) == set(sparsity.history["activations"])
+    assert not {"shift", "flatten", "conv", "basic_1_conv", "out"} & set(plane.layer_names)
+    kernels = {"nin/nin_conv0", "nin/nin_conv1", "conv", "basic_1_conv", "basic_2_conv", "wide_1_conv", "maxout", "drop_connect", "out"}
+    assert kernels <= set(sparsity.history["weights"])
+    assert {"nin/nin_conv0", "maxout", "drop_connect"} <= set(gradients.history["layer_norms"])
+    events = EventAccumulator(str(tmp_path / "train"), size_guidance={"images": 0, "scalars": 0})
+    events.Reload()
+    tags = events.Tags()
+    assert tags["images"] == ["filters/nin/nin_conv0"]
+    assert {f"sparsity/weights/{k}" for k in kernels} <= set(tags["scalars"])
+    assert {f"information/I_XT/{n}" for n in computing} <= set(tags["scalars"])
+    assert "gradient_norm/nin/nin_conv1" in tags["scalars"]

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -5,6 +7,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from keras_seminar.callbacks import TensorBoard
 from keras_seminar.callbacks.tensorboard import filter_grid
+from keras_seminar.layers import MLPConv, RandomShift
 
 SIZES = {"images": 0, "histograms": 0, "tensors": 0, "scalars": 0}
 
@@ -66,6 +69,7 @@ def test_filter_grid_shapes_and_zero_kernels():
     zero = filter_grid(np.zeros((3, 3, 1, 4)))
     assert np.all(np.isfinite(zero)) and zero.shape == (2 * 4 + 1, 2 * 4 + 1)
     assert filter_grid(np.zeros((7, 5)), input_shape=(4, 4)) is None  # not an image input
+    assert filter_grid(np.zeros((16, 5)), input_shape=(16,)) is None  # flat input: no image shape
 
 
 def test_bad_arguments():
@@ -79,3 +83,32 @@ def test_bad_arguments():
         TensorBoard("runs", hparams=["lr"])
     with pytest.raises(ValueError, match="log_dir=''"):
         TensorBoard("")
+
+
+def _fit_with_images(model, tmp_path, x, epochs=2):
+    y = np.zeros(len(x), "int32")
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    tb = TensorBoard(tmp_path, write_images=True, write_text=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, batch_size=len(x), epochs=epochs, callbacks=[tb], verbose=0)
+    return [str(w.message) for w in caught if "filter images" in str(w.message)]
+
+
+def test_filters_of_an_mlpconv_first_layer(tmp_path, rng):
+    inputs = keras.Input((6, 6, 1))
+    x = RandomShift(1, name="shift")(inputs)  # no kernel: skipped
+    x = MLPConv([4, 2], 3, name="nin")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(x))
+    assert _fit_with_images(model, tmp_path, rng.random((8, 6, 6, 1)).astype("float32")) == []
+    (image, _) = _events(tmp_path / "train").Images("filters/nin/nin_conv0")  # one per epoch
+    assert (image.width, image.height) == (2 * 3 + 3, 2 * 3 + 3)  # 4 filters of 3x3 in 2x2 tiles
+
+
+def test_warns_once_when_no_filter_can_be_drawn(tmp_path, rng):
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, name="fc"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    messages = _fit_with_images(model, tmp_path, rng.random((8, 6)).astype("float32"), epochs=3)
+    assert len(messages) == 1  # once per fit, not every epoch
+    assert "('fc', (6, 4))" in messages[0] and "write_images=False" in messages[0]

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seminar.callbacks.lr_finder import lr_range_test, suggest_learning_rate
+from keras_seminar.lr_finder import lr_range_test, suggest_learning_rate
 
 
 def _model():

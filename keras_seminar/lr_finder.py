@@ -1,4 +1,7 @@
-"""The learning-rate range test (Smith 2017, Sec. 3.3; popularised by fast.ai's `lr_find`)."""
+"""The learning-rate range test (Smith 2017, Sec. 3.3; popularised by fast.ai's `lr_find`).
+
+A short training procedure on a clone of the model, not a callback.
+"""
 
 import math
 
@@ -6,8 +9,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_seminar._validators import check_float, check_int
 from keras_seminar.callbacks import plots
-from keras_seminar.callbacks.tensorboard import check_int
+from keras_seminar.errors import UsageError
 
 
 class _ExponentialRange(keras.optimizers.schedules.LearningRateSchedule):
@@ -63,16 +67,15 @@ def lr_range_test(model, x, y, min_lr=1e-6, max_lr=1.0, steps=100, batch_size=32
         >>> model.optimizer.learning_rate = result["suggested_lr"]
     """
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
-        raise ValueError(f"Expected a compiled model (optimizer and loss). Received: model {model.name!r}")
+        raise UsageError(f"Expected a compiled model (optimizer and loss). Received: model {model.name!r}")
     if not (isinstance(min_lr, (int, float)) and isinstance(max_lr, (int, float)) and 0 < min_lr < max_lr):
-        raise ValueError(f"Expected 0 < min_lr < max_lr. Received: min_lr={min_lr!r}, max_lr={max_lr!r}")
+        raise UsageError(f"Expected 0 < min_lr < max_lr. Received: min_lr={min_lr!r}, max_lr={max_lr!r}")
     steps, batch_size = check_int("steps", steps, 2), check_int("batch_size", batch_size, 1)
     if not 0 <= smoothing < 1:
-        raise ValueError(f"Expected smoothing in [0, 1). Received: smoothing={smoothing!r}")
-    if not stop_factor > 1:
-        raise ValueError(f"Expected stop_factor > 1. Received: stop_factor={stop_factor!r}")
+        raise UsageError(f"Expected smoothing in [0, 1). Received: smoothing={smoothing!r}")
+    stop_factor = check_float("stop_factor", stop_factor, low=1, low_open=True)
     if len(x) == 0 or len(x) != len(y):
-        raise ValueError(f"Expected non-empty data with len(x) == len(y). Received: len(x)={len(x)}, len(y)={len(y)}")
+        raise UsageError(f"Expected non-empty data with len(x) == len(y). Received: len(x)={len(x)}, len(y)={len(y)}")
 
     trial = keras.models.clone_model(model)
     trial.set_weights(model.get_weights())
@@ -104,7 +107,7 @@ def lr_range_test(model, x, y, min_lr=1e-6, max_lr=1.0, steps=100, batch_size=32
         if debiased > stop_factor * best:
             break
     if not lrs:
-        raise ValueError(f"The loss was not finite at min_lr={min_lr}; lower min_lr.")
+        raise UsageError(f"The loss was not finite at min_lr={min_lr}; lower min_lr.")
     suggested, min_over_10 = suggest_learning_rate(lrs, smoothed)
     result = {"lrs": np.asarray(lrs), "losses": np.asarray(losses), "smoothed": np.asarray(smoothed),
               "suggested_lr": suggested, "min_loss_lr_over_10": min_over_10}
