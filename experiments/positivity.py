@@ -25,14 +25,15 @@ class Config:
     # A fair try for every arm: on seed 0, each learning rate (Adam) x initializer is trained with
     # the same early stopping (at most sweep_epochs); the best validation accuracy picks the pair
     # the 5 seeds then use.
-    learning_rates: tuple = (3e-4, 1e-3, 3e-3)
+    learning_rates: tuple = (1e-3, 3e-3)
     # "positive_uniform": U(0, 0.02), pre-activations ~1 for 784 non-negative pixels (sum ~100);
     # "glorot_uniform" under a non-negative constraint starts half-zero (projected at step 1).
     inits: tuple = ("glorot_uniform", "positive_uniform")
     sweep_epochs: int = 12               # cap of a sweep run (same early stopping)
     max_epochs: int = 60                 # early stopping on the validation loss ends runs first
     patience: int = 5
-    eps: tuple = (0.05, 0.1, 0.2)        # L-inf attack sizes, pixels in [0, 1]; 0.1 is the headline
+    eps: tuple = (0.05, 0.1, 0.2)        # L-inf FGSM sizes, pixels in [0, 1]; 0.1 is the headline
+    pgd_eps: tuple = (0.1,)              # PGD sizes (each costs steps x restarts gradient passes)
     pgd_steps: int = 20                  # step 2.5 eps / steps, random start (Madry et al. 2018)
     pgd_restarts: int = 2                # an image counts as robust only if every restart fails
     attack_limit: int | None = 5000      # a seeded random 5,000-image test subset per seed; None: all 10k
@@ -43,7 +44,7 @@ class Config:
 
 CONFIG = Config()
 SMOKE = Config(datasets=("mnist",), arms=("free", "nonneg_output"), learning_rates=(1e-3,),
-               inits=("positive_uniform",), sweep_epochs=1, max_epochs=1, patience=1, eps=(0.1,), pgd_steps=2,
+               inits=("positive_uniform",), sweep_epochs=1, max_epochs=1, patience=1, eps=(0.1,), pgd_eps=(0.1,), pgd_steps=2,
                pgd_restarts=1, attack_limit=64, train_limit=256, test_limit=128, seeds=2)
 
 _INITS = {"glorot_uniform": lambda: "glorot_uniform",
@@ -87,7 +88,7 @@ def _choose(config, data, arch, arm, runs, dataset):
 
 def _attacks(config, model, x, y, seed):
     out = {"fgsm": adversarial.robustness_curve(model, x, y, list(config.eps), "fgsm")["accuracy"], "pgd": []}
-    for eps in config.eps:
+    for eps in config.pgd_eps:
         robust = np.ones(len(y), bool)
         for r in range(config.pgd_restarts):
             x_adv = adversarial.pgd(model, x, y, eps, steps=config.pgd_steps, seed=1000 * seed + r)
@@ -128,6 +129,13 @@ def _values(recs, key, i=None):
     return [r[key] if i is None else r[key][i] for r in recs]
 
 
+def _paired(recs, base, key, i=None):
+    """`(a, b)`: `key` values of two arms on the seeds both have (a partial run may lack some)."""
+    ref = {r["seed"]: r for r in base}
+    pairs = [(_values([r], key, i)[0], _values([ref[r["seed"]]], key, i)[0]) for r in recs if r["seed"] in ref]
+    return tuple(zip(*pairs)) if pairs else ((), ())
+
+
 def _groups(results, phase):
     groups = {}
     for r in sorted(results["runs"], key=lambda r: r["seed"]):
@@ -139,7 +147,8 @@ def _groups(results, phase):
 
 def render(results, report):
     config, main = results["config"], _groups(results, "main")
-    eps, h = config["eps"], config["eps"].index(0.1) if 0.1 in config["eps"] else 0
+    eps, peps = config["eps"], config.get("pgd_eps", config["eps"])
+    h, ph = (e.index(0.1) if 0.1 in e else 0 for e in (eps, peps))
     sweep = [(r["arm"]["dataset"], r["arm"]["arch"], r["arm"]["arm"], f"{r['arm']['lr']:g}", r["arm"]["init"],
               f"{100 * r['val_accuracy']:.2f}", r["best_epoch"]) for r in results["runs"] if r["arm"]["phase"] == "sweep"]
     report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch"], sweep,
@@ -148,26 +157,28 @@ def render(results, report):
     for (dataset, arch, arm), recs in main.items():
         get = functools.partial(_values, recs)
         rows.append((dataset, arch, arm, f"{recs[0]['lr']:g}, {recs[0]['init']}", _pct(get("test_accuracy")),
-                     *(_pct(get("fgsm", i)) for i in range(len(eps))), *(_pct(get("pgd", i)) for i in range(len(eps))),
+                     *(_pct(get("fgsm", i)) for i in range(len(eps))), *(_pct(get("pgd", i)) for i in range(len(peps))),
                      f"{np.mean(get('best_epoch')):.1f} / {max(get('epochs_run'))}"))
         free = main.get((dataset, arch, "free"))
         if arm == "free" or not free:
             continue
-        fget = functools.partial(_values, free)
-        for label, a, b in (("clean", get("test_accuracy"), fget("test_accuracy")),
-                            (f"FGSM eps={eps[h]:g}", get("fgsm", h), fget("fgsm", h)),
-                            (f"PGD eps={eps[h]:g}", get("pgd", h), fget("pgd", h))):
+        for label, key, i in (("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h),
+                              (f"PGD eps={peps[ph]:g}", "pgd", ph)):
+            a, b = _paired(recs, free, key, i)
+            if not a:
+                continue
             diffs.append((dataset, arch, f"{arm} - free", label, stats.paired_difference(a, b).format(2, 100)))
             report.finding(f"{dataset}/{arch}, {label} accuracy: " + stats.claim(
                 arm, a, "free", b, digits=2, scale=100, unit=" points"))
     n_att = next(iter(main.values()))[0]["attacked_images"] if main else 0
     report.table(["dataset", "arch", "arm", "lr, init", "clean test acc, %", *(f"FGSM {e:g}, %" for e in eps),
-                  *(f"PGD-{config['pgd_steps']} {e:g}, %" for e in eps), "best epoch / most run"], rows,
+                  *(f"PGD-{config['pgd_steps']} {e:g}, %" for e in peps), "best epoch / most run"], rows,
                  title=f"Accuracy: mean ± 95% CI over seeds; attacks on {n_att} test images")
     report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"], diffs,
                  title="Paired differences against the free net (same seeds)")
     report.text(
-        f"Training: Adam at the swept rate, constant, batch 128, early stopping on the validation "
+        f"Training: Adam at the swept rate (sweep runs capped at {config['sweep_epochs']} epochs), "
+        f"constant, batch 128, early stopping on the validation "
         f"loss (patience {config['patience']}, at most {config['max_epochs']} epochs; the best "
         f"epoch's weights are kept). Attacks: L-inf, white-box, FGSM and PGD with "
         f"{config['pgd_steps']} steps of 2.5 eps/steps from a random start, {config['pgd_restarts']} "
@@ -183,18 +194,18 @@ def render(results, report):
         "large gain; the table says what we measured.\n\n"
         "CNN arms: not run here (a 2-core CPU shared by six jobs). On a GPU: "
         "`KERAS_BACKEND=jax keras-seminar experiment positivity --set archs=cnn "
-        "--out reports/positivity_cnn` (about 3 arms x 2 data sets x (6 sweep + 5) runs of the "
-        "CNN 16/32/128 to convergence, plus the attacks).")
+        f"--out reports/positivity_cnn` (per data set {len(config['learning_rates']) * (1 + 2 * len(config['inits']))} "
+        "sweep runs and 15 runs of the CNN 16/32/128 to convergence, plus the attacks).")
     _figures(config, main, report)
 
 
 def _figures(config, main, report):
-    eps = [0.0] + list(config["eps"])
     panels = [(d, a) for d in config["datasets"] for a in config["archs"]]
     fig, axes = _report.figure(ncols=2, nrows=len(panels), width=4.2, height=3.2)
     for row, (dataset, arch) in enumerate(panels):
         for col, attack in enumerate(("fgsm", "pgd")):
             ax = axes[2 * row + col]
+            eps = [0.0] + list(config["eps"] if attack == "fgsm" else config.get("pgd_eps", config["eps"]))
             for i, arm in enumerate(config["arms"]):
                 recs = main.get((dataset, arch, arm))
                 if not recs:
