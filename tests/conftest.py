@@ -1,23 +1,15 @@
 """Shared fixtures. The backend comes from $KERAS_BACKEND (.ci/test.sh runs the suite per backend)."""
 
-import importlib.util
 import os
 
 import numpy as np
 import pytest
 
+from tests._backends import installed
+
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
-
-
-def installed(module):
-    """Whether `module` (e.g. "tensorflow", "jax", "torch") can be imported here, without importing it.
-
-    CI runs JAX and torch in environments without TensorFlow, as their users install them;
-    a test that needs another framework than the active backend asks this first.
-    """
-    return importlib.util.find_spec(module) is not None
 
 
 def pytest_collection_modifyitems(config, items):

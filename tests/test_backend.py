@@ -26,8 +26,10 @@ def test_variable_gradients_of_a_linear_layer_with_mse():
     layer.build((None, 3))
     w, b = (keras.ops.convert_to_numpy(v) for v in (layer.kernel, layer.bias))
 
+    y_t = keras.ops.convert_to_tensor(y)  # torch cannot subtract a NumPy array from a grad tensor
+
     def loss_fn():
-        return keras.ops.mean((layer(x) - y) ** 2)
+        return keras.ops.mean((layer(x) - y_t) ** 2)
 
     value, (gw, gb) = backend.value_and_variable_grads(loss_fn, [layer.kernel, layer.bias])
     residual = x @ w + b - y  # d mean(r^2) / d W = 2 x^T r / r.size
