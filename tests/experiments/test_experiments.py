@@ -8,7 +8,7 @@ import pytest
 from experiments import _runner
 from keras_seminar.errors import UsageError
 
-RESULTS_FIRST = ("depth", "positivity")
+RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness")
 
 
 @pytest.mark.parametrize("name", _runner.EXPERIMENTS)

@@ -1,0 +1,79 @@
+"""The robustness report drawn from its results JSON (tables, gradient-masking checks, curves)."""
+
+import numpy as np
+
+from experiments import _report, stats
+
+
+def _groups(results):
+    groups = {}
+    for r in sorted(results["runs"], key=lambda r: r["seed"]):
+        groups.setdefault((r["arm"]["dataset"], r["arm"]["arm"]), []).append(r)
+    return groups
+
+
+def _pct(values):
+    return stats.mean_ci(values).format(1, 100)
+
+
+def _paired(recs, base, key, i):
+    ref = {r["seed"]: r for r in base}
+    pairs = [(r[key][i], ref[r["seed"]][key][i]) for r in recs if r["seed"] in ref]
+    return tuple(zip(*pairs)) if pairs else ((), ())
+
+
+def render(results, report):
+    config, groups = results["config"], _groups(results)
+    eps = config["eps"]
+    h = eps.index(0.1) if 0.1 in eps else 0
+    for attack in ("fgsm", "pgd", "transfer"):
+        rows = [(d, arm, _pct([r["test_accuracy"] for r in recs]),
+                 *(_pct([r[attack][i] for r in recs]) for i in range(len(eps))))
+                for (d, arm), recs in groups.items()]
+        name = {"fgsm": "FGSM (white-box)",
+                "pgd": f"PGD-{config['pgd_steps']}, {config['pgd_restarts']} restarts (white-box)",
+                "transfer": "PGD crafted on a separately trained free MLP (black-box transfer)"}[attack]
+        report.table(["data set", "arm", "clean test acc, %", *(f"eps={e:g}, %" for e in eps)], rows,
+                     title=f"{name}: accuracy, mean ± 95% CI over seeds")
+    checks = []
+    for (d, arm), recs in groups.items():
+        pgd_le_fgsm = all(r["pgd"][i] <= r["fgsm"][i] + 1e-9 for r in recs for i in range(len(eps)))
+        transfer_ge = all(r["transfer"][i] >= r["pgd"][i] - 1e-9 for r in recs for i in range(len(eps)))
+        last = np.mean([r["pgd"][-1] for r in recs])
+        checks.append((d, arm, "yes" if pgd_le_fgsm else "**no**", "yes" if transfer_ge else "**no**",
+                       f"{100 * last:.1f}"))
+        free = groups.get((d, "free"))
+        if arm != "free" and free:
+            a, b = _paired(recs, free, "pgd", h)
+            if a:
+                report.finding(f"{d}, PGD eps={eps[h]:g}: " + stats.claim(arm, a, "free", b, digits=1, scale=100,
+                                                                         unit=" points"))
+    report.table(["data set", "arm", "PGD <= FGSM at every eps and seed", "transfer >= white-box",
+                  f"PGD accuracy at eps={eps[-1]:g}, %"], checks,
+                 title="Gradient-masking checks (Athalye et al. 2018; a 'no' means the white-box numbers overstate robustness)")
+    report.text(
+        f"Training: Adam 1e-3, early stopping on the clean validation loss (patience "
+        f"{config['patience']}, at most {config['max_epochs']} epochs). Penalties: {config['penalties']}. "
+        f"Adversarial training crafts every batch against the current weights: FGSM at the "
+        f"training eps with the clean batch (Goodfellow et al. 2015, alpha = 0.5), PGD-"
+        f"{config['train_pgd_steps']} alone (Madry et al. 2018 use 40 steps); training eps "
+        f"{config['train_eps']}. Attacks on a seeded random subset of the test set per seed.\n\n"
+        "Not yet at matched clean accuracy (issue 18): compare the clean column before reading a "
+        "robustness difference.\n\n"
+        "Anchors: a standard MNIST CNN keeps about 74-80% under FGSM at eps=0.1 (community "
+        "figures); the MadryLab MNIST challenge's PGD-trained CNN keeps 89.6% under 100-step PGD "
+        "with 50 restarts at eps=0.3. Ours are MLPs with fewer steps and restarts, so the gap to "
+        "those figures is expected, not a finding.")
+    fig, axes = _report.figure(ncols=3, nrows=len(config["datasets"]), width=4.0, height=3.2)
+    for row, d in enumerate(config["datasets"]):
+        for col, attack in enumerate(("fgsm", "pgd", "transfer")):
+            ax = axes[3 * row + col]
+            for i, arm in enumerate(config["arms"]):
+                recs = groups.get((d, arm))
+                if recs:
+                    ys = [np.mean([r["attacked_clean"] for r in recs])] + [np.mean([r[attack][j] for r in recs])
+                                                                           for j in range(len(eps))]
+                    ax.plot([0.0, *eps], ys, "o-", color=f"C{i}", label=arm)
+            ax.set(title=f"{d}: {attack}", xlabel="eps (L-inf)", ylabel="accuracy", ylim=(0, 1))
+            ax.legend(fontsize=6)
+    report.save_figure(fig, "curves", "Accuracy under attack vs eps (mean over seeds).")
