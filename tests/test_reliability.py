@@ -231,8 +231,8 @@ def test_output_folders_are_checked_before_training(tmp_path, field, capsys):
 
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
-    config = TrainConfig(model="softmax", dataset="mnist", runs_dir=str(tmp_path / "runs"),
-                         **{field: str(a_file / "sub")})
+    config = TrainConfig(**{"model": "softmax", "dataset": "mnist",
+                            "runs_dir": str(tmp_path / "runs"), field: str(a_file / "sub")})
     with pytest.raises(ValueError, match=f"Expected {field} to be a directory, but .*a_file' is a file"):
         resolve(config)
     flag = "--" + field.replace("_", "-")
