@@ -169,3 +169,22 @@ def test_model_saved_on_one_backend_loads_compiled_on_another(tmp_path, rng):
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     accuracy = float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
     assert got == {"opt": "SGD", "steps": 0, "acc": pytest.approx(accuracy)}  # from the card
+
+
+def test_compile_config_naming_another_backend_loads_uncompiled(tmp_path, rng):
+    """Keras records torch's own optimizer class, which another backend cannot restore."""
+    other = "torch" if keras.backend.backend() != "torch" else "jax"
+    model = _tiny_model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    good = tmp_path / "good.keras"
+    model.save(good)
+    with zipfile.ZipFile(good) as z:
+        config = json.loads(z.read("config.json"))
+    config["compile_config"]["optimizer"]["module"] = f"keras.src.backend.{other}.optimizers.x"
+    path = tmp_path / "other.keras"
+    _rewrite(good, path, {"config.json": json.dumps(config).encode()})
+    with pytest.warns(UserWarning, match=f"saved under {other} .*call model.compile"):
+        loaded = saving.load_model(str(path), require_card=False)
+    assert not loaded.compiled
+    x = rng.random((4, 4), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)

@@ -3,6 +3,7 @@
 import contextlib
 import glob
 import os
+import re
 import time
 import warnings
 
@@ -21,6 +22,7 @@ from keras_seminar.saving.card import (
     saved_backend,
 )
 
+_BACKEND_MODULE = re.compile(r"^keras\.src\.backend\.(jax|numpy|openvino|tensorflow|torch)\.")
 LEGACY_TEMP = ".*.partial.keras"  # the fixed temp name of saves before _io existed
 LEGACY_MIN_AGE_S = 60.0
 
@@ -69,6 +71,21 @@ def save_model(model, path, card=None, include_optimizer=True):
     return card
 
 
+def _compiled_under(config):
+    """The backend whose own classes (e.g. torch's optimizers) a compile config names, or None."""
+    stack = [config.get("compile_config") if isinstance(config, dict) else None]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            match = _BACKEND_MODULE.match(str(node.get("module", "")))
+            if match:
+                return match.group(1)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
 def _keras_error(path, e):
     """A Keras loading error as one line that says what was refused or failed."""
     first = (str(e).strip().splitlines() or [type(e).__name__])[0]
@@ -91,8 +108,9 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
     not against someone who can rewrite both files.
 
     Compiling: a file saved with its optimizer under this backend keeps it. A slim file, or one
-    saved under another backend (its card says so; Keras restores another backend's optimizer
-    wrongly, e.g. torch -> TensorFlow), is loaded uncompiled and compiled from its card:
+    saved under another backend (its card says so, or its compile config names another
+    backend's classes; Keras restores another backend's optimizer wrongly, e.g. torch ->
+    TensorFlow), is loaded uncompiled (compile=False) and compiled from its card:
     loss with the recipe's label smoothing, accuracy, a fresh optimizer of the recipe's kind.
 
     Args:
@@ -119,7 +137,7 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
             "can run code or lose custom objects; re-save the model with model.save('x.keras')).")
     if not os.path.isfile(path):
         raise ModelFileError(f"No model file at {path!r}.")
-    archive.inspect_model_file(path, max_bytes=max_bytes)
+    config = archive.inspect_model_file(path, max_bytes=max_bytes)
     card = read_card(path)
     if card is None and require_card:
         raise ModelFileError(
@@ -129,7 +147,8 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
         warnings.warn(f"{path} has no model card: loaded without any sha256 check.", stacklevel=2)
     else:
         check_card_digest(path, card, _io.sha256_file(path))
-    other_backend = saved_backend(card) not in (None, keras.backend.backend())
+    saved_under = saved_backend(card) or _compiled_under(config)
+    other_backend = saved_under not in (None, keras.backend.backend())
     try:
         model = keras.saving.load_model(path, compile=compile and not other_backend,
                                         safe_mode=True)
@@ -137,7 +156,7 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
         raise _keras_error(path, e) from e
     if compile and not getattr(model, "compiled", False):
         if not compile_from_card(model, card) and other_backend:
-            warnings.warn(f"{path} was saved under {saved_backend(card)} and its card has no "
-                          "recipe: loaded uncompiled; call model.compile() before fit/evaluate.",
+            warnings.warn(f"{path} was saved under {saved_under} and has no card recipe to "
+                          "compile from: loaded uncompiled; call model.compile() before fit.",
                           stacklevel=2)
     return model
