@@ -17,6 +17,7 @@ import json
 import os
 import re
 
+from keras_seminar import _validators as check
 from keras_seminar import datasets, models
 from keras_seminar.errors import UsageError
 
@@ -24,18 +25,6 @@ TUNERS = ("bayesian", "hyperband", "random")
 # The run-name rule of `keras-seminar train`: one folder name, never a path.
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _TUPLE = "__tuple__"
-
-
-def _received(name, value):
-    return f"Received: {name}={value!r}"
-
-
-def _check_int(name, value, minimum, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise UsageError(f"Expected {name} to be {what}. {_received(name, value)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,35 +56,34 @@ class SearchConfig:
     verbose: int = 1
 
     def __post_init__(self):
+        def put(name, value):  # frozen: normalised values are stored once, here
+            object.__setattr__(self, name, value)
+
         models.get_spec(self.model_name)  # UsageError listing the zoo on unknown names
-        if self.dataset not in datasets.DATASETS:
-            raise UsageError(f"Unknown dataset {self.dataset!r}. Expected one of {sorted(datasets.DATASETS)}.")
-        if self.tuner not in TUNERS:
-            raise UsageError(f"Unknown tuner {self.tuner!r}. Expected one of {sorted(TUNERS)}.")
-        _check_int("max_trials", self.max_trials, 1)
-        _check_int("seed", self.seed, 0)
-        _check_int("workers", self.workers, 0)
+        check.check_choice("dataset", self.dataset, sorted(datasets.DATASETS))
+        check.check_choice("tuner", self.tuner, TUNERS)
+        put("max_trials", check.check_int("max_trials", self.max_trials, minimum=1))
+        put("seed", check.check_int("seed", self.seed, minimum=0))
+        put("workers", check.check_int("workers", self.workers, minimum=0))
         for name in ("epochs", "train_limit", "val_limit", "num_initial_points"):
-            _check_int(name, getattr(self, name), 1, allow_none=True)
+            put(name, check.check_int(name, getattr(self, name), minimum=1, allow_none=True))
+        put("validation_split", check.check_float("validation_split", self.validation_split,
+                                                  low=0, high=1, low_open=True))
         if self.project_name is None:
-            object.__setattr__(self, "project_name",
-                               f"{self.model_name}_{self.dataset}_{self.tuner}_s{self.seed}")
+            put("project_name", f"{self.model_name}_{self.dataset}_{self.tuner}_s{self.seed}")
         if not isinstance(self.project_name, str) or not _PROJECT_NAME.match(self.project_name):
             raise UsageError("Expected project_name of letters, digits, '_', '.', '-' (one folder "
-                             f"name, no path). {_received('project_name', self.project_name)}")
-        if not isinstance(self.directory, (str, os.PathLike)) or not os.fspath(self.directory):
-            raise UsageError(f"Expected directory to be a folder path. {_received('directory', self.directory)}")
-        object.__setattr__(self, "directory", os.fspath(self.directory))
+                             f"name, no path). Received: project_name={self.project_name!r}")
+        put("directory", check.check_str("directory", self.directory))
+        put("data_dir", check.check_str("data_dir", self.data_dir, allow_none=True))
         for name in ("fixed", "space"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
-                raise UsageError(f"Expected {name} to be a dict of hyperparameter names. {_received(name, value)}")
-        if not isinstance(self.objective, str) or not self.objective:
-            raise UsageError(f"Expected objective to be a metric name. {_received('objective', self.objective)}")
-        if not isinstance(self.overwrite, bool):
-            raise UsageError(f"Expected overwrite to be True or False. {_received('overwrite', self.overwrite)}")
+                raise UsageError(f"Expected {name} to be a dict of hyperparameter names. Received: {name}={value!r}")
+        check.check_str("objective", self.objective)
+        put("overwrite", check.check_bool("overwrite", self.overwrite))
         if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
-            raise UsageError(f"Expected verbose to be 0, 1 or 2. {_received('verbose', self.verbose)}")
+            raise UsageError(f"Expected verbose to be 0, 1 or 2. Received: verbose={self.verbose!r}")
 
     @property
     def project_dir(self):

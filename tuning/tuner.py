@@ -8,8 +8,9 @@ import os
 import keras
 import keras_tuner
 
+from keras_seminar import hparams
 from keras_seminar._io import atomic_write
-from tuning import distributed, hparams
+from tuning import distributed
 
 
 def space_differences(hypermodel, trial_hp):
@@ -56,11 +57,15 @@ class ZooTuner(keras_tuner.Tuner):
         self.save()  # a kill before the first trial ends still leaves a tuner to reload
 
     def on_trial_end(self, trial):
+        """Writes the trial as an HParams session `<project_dir>/tensorboard/<trial_id>`: its
+        values, per-epoch metrics and `score`; any status but COMPLETED shows as a failure."""
         super().on_trial_end(trial)
         ended = self.oracle.get_trial(trial.trial_id)
-        hparams.write_trial(os.path.join(self.project_dir, "tensorboard"), trial.trial_id,
-                            ended.hyperparameters.values, self._histories.pop(trial.trial_id, {}),
-                            status=ended.status, score=ended.score)
+        metrics = dict(self._histories.pop(trial.trial_id, {}))
+        if ended.score is not None:
+            metrics["score"] = ended.score
+        hparams.write_session(os.path.join(self.project_dir, "tensorboard"), trial.trial_id,
+                              ended.hyperparameters.values, metrics, status=ended.status)
 
     def save(self):
         # `BaseTuner.save` writes in place; this is it with atomic writes (the file name is

@@ -12,7 +12,7 @@ import keras_tuner
 import pytest
 
 from keras_seminar import regularizers, saving
-from tuning.hparams import read_sessions
+from keras_seminar.hparams import read_sessions
 from tuning.oracle import make_oracle
 from tuning.search import search
 from tuning.trial_check import trial_problems
