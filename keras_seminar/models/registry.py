@@ -182,13 +182,6 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
-def _entry(name):
-    """`(builder, recipe, description)`: the old positional record, kept for `training.py`
-    until it reads `get_spec` (do not use in new code)."""
-    spec = get_spec(name)
-    return spec.builder, spec.recipe, spec.description
-
-
 def get_recipe(name):
     """The default `Recipe` of model `name`."""
     return get_spec(name).recipe

@@ -125,7 +125,7 @@ def test_spec_is_a_frozen_record_and_the_old_api_agrees():
     with pytest.raises(AttributeError):
         spec.recipe = Recipe()
     assert models.get_recipe("cnn") is spec.recipe and models.describe("cnn") == spec.description
-    assert registry._entry("cnn") == (spec.builder, spec.recipe, spec.description)
+    assert not hasattr(registry, "_entry")  # the positional record is gone
     assert spec.defaults["dropout"] == 0.5 and spec.search_space["depth"]["rule"] == "length"
 
 
