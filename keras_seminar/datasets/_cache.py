@@ -49,11 +49,6 @@ def arrays_digest(arrays):
     return h.hexdigest()
 
 
-def atomic_write_bytes(path, write_fn, suffix=None):
-    """Old name of `keras_seminar._io.atomic_write`, kept while callbacks/backup.py uses it."""
-    _io.atomic_write(path, write_fn)
-
-
 def clean_leftovers(data_dir, min_age_s=60.0):
     """Removes temp files that killed prepares left in `data_dir`."""
     _io.clean_stale(data_dir)
