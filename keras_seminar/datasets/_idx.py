@@ -24,8 +24,8 @@ def read_idx(path, expected_shape):
         DataError: the file is not gzip, is truncated, or its header disagrees.
     """
     try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
+        with gzip.open(path, "rb") as f:  # never more than the expected size + 1 byte
+            raw = f.read(4 + 4 * len(expected_shape) + int(np.prod(expected_shape)) + 1)
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(
             f"Could not decompress {path}: {e}. The file is corrupted or truncated; replace it "

@@ -1,5 +1,6 @@
 """Prepared copies and explicit sources: manifests, bounded .npz reads, data_dir checks, leftovers."""
 
+import gzip
 import os
 import shutil
 import time
@@ -75,3 +76,14 @@ def test_prepare_removes_leftovers_of_killed_prepares(tmp_path):
     os.utime(legacy, (time.time() - 3600,) * 2)
     datasets.prepare("mnist", data_dir=str(tmp_path), verbose=False)  # the copy is already there
     assert sorted(os.listdir(tmp_path)) == ["mnist.json", "mnist.npz"]
+
+
+def test_idx_source_is_read_no_further_than_its_expected_size(tmp_path):
+    from keras_seminar.datasets._idx import read_idx
+
+    bomb = tmp_path / "bomb-idx1-ubyte.gz"  # a header for 4 bytes, then 32 MiB of zeros
+    with gzip.open(bomb, "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + (4).to_bytes(4, "big") + bytes(32 << 20))
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(DataError, match="has 5 bytes of data. Expected 4.*trailing garbage"):
+        read_idx(bomb, (4,))
