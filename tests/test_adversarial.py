@@ -93,8 +93,8 @@ def test_targeted_attack_raises_target_probability(trained):
     model, x, y = trained
     target = (y[:50] + 1) % 10
     x_adv = adversarial.pgd(model, x[:50], target, eps=0.1, steps=5, targeted=True)
-    p_before = np.asarray(model(x[:50]))[np.arange(50), target]
-    p_after = np.asarray(model(x_adv))[np.arange(50), target]
+    p_before = model.predict(x[:50], verbose=0)[np.arange(50), target]
+    p_after = model.predict(x_adv, verbose=0)[np.arange(50), target]
     assert np.mean(p_after > p_before) > 0.9
     assert p_after.mean() > p_before.mean() + 0.1
 
