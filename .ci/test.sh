@@ -10,13 +10,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2
 # What the package promises on torch, kept to a few minutes on 2 cores: layers, regularizers,
-# constraints, the backend dispatch, saving round trips, attacks, TensorBoard writing and one
-# real epoch of training.
+# constraints, the backend dispatch, the LR schedule, saving round trips, attacks, TensorBoard
+# writing and one real epoch of training.
 TORCH_SUBSET=(
   tests/layers
   tests/test_regularizers.py
   tests/test_constraints.py
   tests/test_backend.py
+  tests/test_schedules.py
   tests/test_saving.py
   tests/test_adversarial.py
   tests/callbacks/test_tensorboard.py
