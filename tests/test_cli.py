@@ -103,7 +103,7 @@ def test_help_lists_the_commands_and_choices_from_their_modules():
     from keras_seminar.training import PRECISIONS
 
     parser = cli.build_parser()
-    text = parser.format_help()
+    text = " ".join(parser.format_help().split())  # argparse wraps lines
     assert "as they land" not in text and "tune and run experiments" in text
     train_help = parser._subparsers._group_actions[0].choices["train"].format_help()
     for name in (*datasets.DATASETS, *PRECISIONS, *MONITORS):
