@@ -21,6 +21,7 @@ SAMPLES = {
     "stackwise_num_blocks": (1, 1, 1), "stackwise_strides": (1, 2, 2), "block_type": "basic",
     "preact": True, "stem_filters": 4, "depth": 10, "width": 1, "use_batchnorm": False,
     "stackwise_kernel_sizes": (3, 3), "stackwise_pooling": ("max",),
+    "stackwise_num_layers": (1, 1, 1), "growth_rate": 4, "compression": 0.5, "bottleneck": 2,
 }
 # Where one family reads an option's shape differently (keyed by the builder function).
 FAMILY_SAMPLES = {
