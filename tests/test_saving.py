@@ -188,3 +188,24 @@ def test_compile_config_naming_another_backend_loads_uncompiled(tmp_path, rng):
     assert not loaded.compiled
     x = rng.random((4, 4), dtype=np.float32)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_keras_refusals_and_unknown_classes_are_one_line(tmp_path, monkeypatch):
+    good = tmp_path / "good.keras"
+    _tiny_model().save(good)
+    with zipfile.ZipFile(good) as z:
+        config = json.loads(z.read("config.json"))
+    config["config"]["layers"][1].update(class_name="NoSuchLayer", module=None,
+                                         registered_name="custom>NoSuchLayer")
+    unknown = tmp_path / "unknown.keras"
+    _rewrite(good, unknown, {"config.json": json.dumps(config).encode()})
+    with pytest.raises(saving.ModelFileError, match=r"names a class this process does not know"):
+        saving.load_model(str(unknown), require_card=False)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("Requested the deserialization of a `Thing`.\nPass `safe_mode=False`.")
+
+    monkeypatch.setattr(keras.saving, "load_model", refuse)
+    with pytest.raises(UnsafeFileError) as info:
+        saving.load_model(str(good), require_card=False)
+    assert str(info.value).endswith("safe_mode refuses: Requested the deserialization of a `Thing`.")

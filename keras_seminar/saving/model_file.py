@@ -91,8 +91,9 @@ def _keras_error(path, e):
     first = (str(e).strip().splitlines() or [type(e).__name__])[0]
     if "safe_mode" in str(e):
         return UnsafeModelFileError(f"{path} holds a config that safe_mode refuses: {first}")
-    if "Could not locate" in first or "Unknown layer" in first:
-        return ModelFileError(f"{path} names a class this process does not know ({first}); "
+    located = [line.strip() for line in str(e).splitlines() if "Could not locate" in line]
+    if located:  # Keras nests it inside a longer "could not be deserialized" message
+        return ModelFileError(f"{path} names a class this process does not know ({located[0]}); "
                               "import the package that registers it before loading.")
     return ModelFileError(f"Could not load {path} ({type(e).__name__}: {first}). The file is "
                           "corrupted or truncated, or another Keras wrote it; re-save it.")
