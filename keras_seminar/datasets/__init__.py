@@ -156,6 +156,10 @@ def load(name, validation_split=0.1, seed=0, data_dir=None, download=True):
 
     Returns:
         A `Dataset`.
+
+    Raises:
+        ValueError: a bad argument, named (`data_dir=123`, a `data_dir` that is a file).
+        DataError: no verified copy could be found or read; the message says the fix.
     """
     module = _module(name)
     if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
@@ -183,6 +187,11 @@ def prepare(name, source=None, data_dir=None, force=False, verbose=True):
 
     Returns:
         The path of the written (or already present) `.npz` file.
+
+    Raises:
+        ValueError: `data_dir` is not a writable folder (checked before any work) or `source`
+            is not a path.
+        DataError: the source is unusable; the message names the file and the fix.
     """
     module = _module(name)
     data_dir = _data_dir(data_dir, writable=True)  # before any work: a typo costs seconds
