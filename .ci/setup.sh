@@ -25,7 +25,17 @@ make_env() {  # make_env DIR EXTRAS [PACKAGE_TO_INSTALL_FIRST]
   if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
   echo "setup: installing $dir (.[$extras])"
   pip_install "$dir" --upgrade pip
-  if [ -n "$first" ]; then pip_install "$dir" "$first"; fi
+  if [ -n "$first" ]; then
+    # Ask pip which file it would take before downloading anything: a torch that is not a
+    # `+cpu` build is a multi-GB CUDA download, refused here rather than after it.
+    case $first in torch*)
+      "$dir/bin/python" -m pip install -q --disable-pip-version-check --dry-run --no-deps --ignore-installed \
+        --report - "$first" | grep -q '+cpu' \
+        || { echo "setup: pip would install a CUDA build for $first; set TORCH_CPU to a CPU wheel" >&2
+             exit 1; } ;;
+    esac
+    pip_install "$dir" "$first"
+  fi
   pip_install "$dir" -e ".[$extras]"
   echo "$want" > "$stamp"
 }
