@@ -110,3 +110,15 @@ def check_dir(name, path, writable=True):
         raise UsageError(f"Expected {name} to be a writable directory; {probe!r} is not writable "
                          f"(check its permissions or pick another folder). {_received(name, path)}")
     return path
+
+
+def check_range(name, value, allow_none=True):
+    """A pair `(low, high)` of finite numbers with low < high, returned as two floats."""
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        not isinstance(x, bool) and isinstance(x, numbers.Real) and math.isfinite(x) for x in value)
+    if not ok or not value[0] < value[1]:
+        raise UsageError(f"Expected {name} to be a pair (low, high) of finite numbers with "
+                         f"low < high. {_received(name, value)}")
+    return float(value[0]), float(value[1])

@@ -109,6 +109,8 @@ def build_parser():
     p.add_argument("--dataset", choices=_dataset_names(), help="default: the one on the model card")
     p.add_argument("--data-dir")
     p.add_argument("--limit", type=_positive_int, help="use the first N test images")
+    p.add_argument("--no-card", action="store_true",
+                   help="load a model that has no model card (nothing is checked; a warning says so)")
 
     p = sub.add_parser("data", help="import the offline data sets")
     data_sub = p.add_subparsers(dest="data_command", required=True)
@@ -161,7 +163,8 @@ def _cmd_train(args):
 def _cmd_evaluate(args):
     from keras_seminar.training import evaluate_saved
 
-    print(json.dumps(evaluate_saved(args.path, args.dataset, args.data_dir, args.limit), indent=2))
+    print(json.dumps(evaluate_saved(args.path, args.dataset, args.data_dir, args.limit,
+                                    require_card=not args.no_card), indent=2))
 
 
 def _cmd_data(args):

@@ -283,3 +283,16 @@ def test_no_oserror_escapes_the_cli(monkeypatch, capsys):
 def test_save_model_rejects_other_formats(tmp_path):
     with pytest.raises(ValueError, match=r"ending in .keras. Received: path='.*m.h5'"):
         saving.save_model(_tiny_model(), str(tmp_path / "m.h5"))
+
+
+def test_evaluate_needs_the_card_unless_told(tmp_path, capsys):
+    inputs = keras.Input((28, 28, 1))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(
+        keras.layers.Flatten()(inputs)))
+    path = str(tmp_path / "nocard.keras")
+    model.save(path)  # plain Keras: no card
+    assert cli.main(["evaluate", path, "--dataset", "mnist", "--limit", "16"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no model card" in err and "--no-card" in err
+    assert cli.main(["evaluate", path, "--dataset", "mnist", "--limit", "16", "--no-card"]) == 0
+    assert json.loads(capsys.readouterr().out)["examples"] == 16

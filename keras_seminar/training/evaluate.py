@@ -7,18 +7,20 @@ from keras_seminar.training.fit import images_to_inputs, test_metrics
 from keras_seminar.training.plan import flips_allowed
 
 
-def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512):
+def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512,
+                   require_card=True):
     """Test-set metrics of a saved model; the data set defaults to the one on its card.
 
     Raises `UsageError` when the model's output has another number of classes than the data
-    set (a 3-class model on MNIST), before anything is predicted.
+    set (a 3-class model on MNIST), before anything is predicted. `require_card=False` loads a
+    file that has no card (unchecked, with a warning from `saving.load_model`).
 
     Example:
         >>> evaluate_saved("saved_models/cnn_fashion_mnist.keras", limit=1000)["accuracy"]
     """
     limit = v.check_int("limit", limit, 1, allow_none=True)
     batch_size = v.check_int("batch_size", batch_size, 1)
-    model = saving.load_model(path)
+    model = saving.load_model(path, require_card=require_card)
     card = saving.read_card(path)
     card = card if isinstance(card, dict) else {}
     dataset = dataset or card.get("dataset")

@@ -12,6 +12,7 @@ from keras_seminar.callbacks import NaNGuard
 from keras_seminar.errors import TrainingDiverged
 from keras_seminar.fused import fit_fused
 from keras_seminar.losses import SparseCategoricalCrossentropy
+from keras_seminar.optimizers import optimizer_for
 
 
 def images_to_inputs(x):
@@ -38,14 +39,7 @@ def make_optimizer(recipe, steps_per_epoch):
             lr / 10.0, decay_steps=max(1, total - warmup), warmup_target=lr, warmup_steps=warmup)
     else:
         raise ValueError(f"Unknown schedule {recipe.schedule!r}. Expected constant, cosine, onecycle.")
-    if recipe.optimizer == "adam":
-        return keras.optimizers.Adam(schedule)
-    if recipe.optimizer == "adamw":
-        return keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay)
-    if recipe.optimizer == "sgd":
-        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
-                                    weight_decay=recipe.weight_decay or None)
-    raise ValueError(f"Unknown optimizer {recipe.optimizer!r}. Expected adam, adamw, sgd.")
+    return optimizer_for(recipe.optimizer, schedule, recipe.weight_decay)
 
 
 def compile_model(model, recipe, steps_per_epoch, steps_per_execution=1):
