@@ -61,4 +61,6 @@ for env in venv-jax venv-torch; do  # these stand for users without TensorFlow
     fi ;;
   esac
 done
-.venv/bin/keras-seminar data prepare
+first=${envs%% *}  # the data are shared (~/.keras_seminar/data): one environment prepares them
+case $first in venv) backend=tensorflow ;; venv-jax) backend=jax ;; *) backend=torch ;; esac
+KERAS_BACKEND=$backend ".$first/bin/keras-seminar" data prepare

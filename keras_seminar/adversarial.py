@@ -142,7 +142,7 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
         x_adv = xb
         if random_start:
             noise = rng.uniform(-eps, eps, size=tuple(xb.shape)).astype("float32")
-            x_adv = _project(xb + noise, xb, eps, clip)
+            x_adv = _project(xb + ops.convert_to_tensor(noise), xb, eps, clip)
         for _ in range(steps):
             _, grad = backend.value_and_input_grad(lambda t, yb=yb: loss(t, yb, sign), x_adv)
             x_adv = _project(x_adv + step_size * ops.sign(grad), xb, eps, clip)
