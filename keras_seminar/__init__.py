@@ -2,7 +2,10 @@
 
 Importing the package registers its serializable objects (losses, layers, regularizers,
 constraints, schedules) under the package name "keras_seminar", so a saved `.keras` file
-reloads in a fresh process with `safe_mode=True` and no `custom_objects`.
+reloads in a fresh process with `safe_mode=True` and no `custom_objects`, and adds the string
+aliases ("l12", "l1/2", "lq", "group_lasso", "activity_sparsity", "nonneg", "nonneg_max_norm")
+to the names `keras.regularizers.get` / `keras.constraints.get` resolve, so any Keras layer
+takes them: `keras.layers.Dense(4, kernel_regularizer="l12")`.
 """
 
 import os
