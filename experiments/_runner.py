@@ -174,6 +174,8 @@ def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, ou
                "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     start = time.perf_counter()
     if not hasattr(module, "render"):  # an older experiment: it writes its report as it trains
+        if getattr(config, "scale", None):  # its own size, which is not the 54k/10k of "full"
+            results["scale"] = f"{scale} (this experiment's config: {config.scale})"
         report = Report(key, out)
         module.run(config, report, seeds)
         return report.write({**results, "wall_seconds": time.perf_counter() - start})
