@@ -125,7 +125,11 @@ def _pct(values):
 
 
 def _values(recs, key, i=None):
-    """Per-seed values of `key` (its i-th entry for the per-eps lists)."""
+    """Per-seed values of `key` (its i-th entry for the per-eps lists); "pgd_share" is PGD accuracy
+    over clean accuracy on the attacked images: the share of correctly classified images that
+    PGD does not flip (a misclassified image stays misclassified under a loss-ascent attack)."""
+    if key == "pgd_share":
+        return [r["pgd"][i] / r["attacked_clean"] if r["attacked_clean"] else 0.0 for r in recs]
     return [r[key] if i is None else r[key][i] for r in recs]
 
 
@@ -149,9 +153,15 @@ def render(results, report):
     config, main = results["config"], _groups(results, "main")
     eps, peps = config["eps"], config.get("pgd_eps", config["eps"])
     h, ph = (e.index(0.1) if 0.1 in e else 0 for e in (eps, peps))
+    swept = [r for r in results["runs"] if r["arm"]["phase"] == "sweep"]
+    top = {}
+    for r in swept:  # the first best, as `_choose` picks it
+        k = (r["arm"]["dataset"], r["arm"]["arch"], r["arm"]["arm"])
+        top[k] = r if k not in top or r["val_accuracy"] > top[k]["val_accuracy"] else top[k]
     sweep = [(r["arm"]["dataset"], r["arm"]["arch"], r["arm"]["arm"], f"{r['arm']['lr']:g}", r["arm"]["init"],
-              f"{100 * r['val_accuracy']:.2f}", r["best_epoch"]) for r in results["runs"] if r["arm"]["phase"] == "sweep"]
-    report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch"], sweep,
+              f"{100 * r['val_accuracy']:.2f}", r["best_epoch"],
+              "**used**" if top[(r["arm"]["dataset"], r["arm"]["arch"], r["arm"]["arm"])] is r else "") for r in swept]
+    report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
                  title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
     rows, diffs = [], []
     for (dataset, arch, arm), recs in main.items():
@@ -163,7 +173,8 @@ def render(results, report):
         if arm == "free" or not free:
             continue
         for label, key, i in (("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h),
-                              (f"PGD eps={peps[ph]:g}", "pgd", ph)):
+                              (f"PGD eps={peps[ph]:g}", "pgd", ph),
+                              (f"PGD eps={peps[ph]:g} / clean", "pgd_share", ph)):
             a, b = _paired(recs, free, key, i)
             if not a:
                 continue
@@ -183,9 +194,10 @@ def render(results, report):
         f"epoch's weights are kept). Attacks: L-inf, white-box, FGSM and PGD with "
         f"{config['pgd_steps']} steps of 2.5 eps/steps from a random start, {config['pgd_restarts']} "
         "restart(s) (an image counts only if every restart fails), on the softmax's cross-entropy.\n\n"
-        "Not yet at matched clean accuracy: where the arms' clean accuracies differ, part of a "
-        "robustness difference can be the accuracy difference (issue 18 asks for a matched "
-        "comparison; it is left open).\n\n"
+        "Not at matched clean accuracy: where the arms' clean accuracies differ, part of a "
+        "robustness difference can be the accuracy difference. The 'PGD / clean' row divides it "
+        "out (the share of correctly classified images that PGD does not flip); a comparison of "
+        "nets trained to the same clean accuracy (issue 18) is still open.\n\n"
         "Literature: Fleshman et al. (2018, arXiv:1806.06108, 'Non-Negative Networks Against "
         "Adversarial Attacks') found non-negative weights an effective defence where an attacker "
         "can only *add* evidence (malware, spam: binary tasks with asymmetric cost); for images "
@@ -215,7 +227,8 @@ def _figures(config, main, report):
                 ax.errorbar(eps, [e.mean for e in est], [e.half_width or 0 for e in est], fmt="o-",
                             capsize=3, color=f"C{i}", label=arm)
             ax.set(title=f"{dataset} / {arch}: {attack.upper()}", xlabel="eps (L-inf)", ylabel="accuracy", ylim=(0, 1))
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7)
     report.save_figure(fig, "attacks", "Accuracy under attack vs eps (mean and 95% CI over seeds).")
     fig, axes = _report.figure(ncols=len(panels), width=4.2, height=3.2)
     for ax, (dataset, arch) in zip(axes, panels):
@@ -225,5 +238,6 @@ def _figures(config, main, report):
                 ax.plot(np.arange(1, len(v) + 1), v, color=f"C{i}", alpha=0.6, lw=1, label=arm if j == 0 else None)
                 ax.plot(r["best_epoch"], v[r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)
         ax.set(title=f"{dataset} / {arch}", xlabel="epoch", ylabel="validation loss")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     report.save_figure(fig, "curves", "Validation loss per epoch of every run (dots: the kept, best epoch).")
