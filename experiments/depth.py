@@ -125,7 +125,10 @@ def _curves(results, groups, report):
                         label=f"{depth} layer(s)" if j == 0 else None)
                 ax.plot(r["best_epoch"], v[r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)
         ax.set(title=f"{dataset}, ~{params:,} params", xlabel="epoch", ylabel="validation loss")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes)
     report.save_figure(fig, "curves", "Validation loss per epoch of every run (dots: the kept, "
                        "best epoch).")
     fig, axes = _report.figure(ncols=len(panels), width=3.4, height=3.2)
