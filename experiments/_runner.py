@@ -181,14 +181,15 @@ def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, ou
         return report.write({**results, "wall_seconds": time.perf_counter() - start})
     partial = os.path.join(out, f"{key}.partial.json")
     fingerprint = {k: results[k] for k in ("config", "seeds")} | {"backend": results["environment"]["backend"]}
-    runs = Runs(partial, fingerprint, meta=results)
-    results.update(module.run(config, seeds, runs))
-    results["runs"] = runs.records
-    results["wall_seconds"] = round(time.perf_counter() - start, 1)
-    _io.atomic_write_json(os.path.join(out, f"{key}.json"), results)
-    if os.path.exists(partial):
-        os.remove(partial)
-    return render(key, out)
+    with _io.FileLock(os.path.join(out, key)):  # a second run into the same folder is refused
+        runs = Runs(partial, fingerprint, meta=results)
+        results.update(module.run(config, seeds, runs))
+        results["runs"] = runs.records
+        results["wall_seconds"] = round(time.perf_counter() - start, 1)
+        _io.atomic_write_json(os.path.join(out, f"{key}.json"), results)
+        if os.path.exists(partial):
+            os.remove(partial)
+        return render(key, out)
 
 
 def render(name, out="reports"):

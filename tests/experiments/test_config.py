@@ -82,3 +82,13 @@ def test_runs_resume_only_for_the_same_fingerprint(tmp_path):
     assert again.get({"depth": 1, "eps": (0.1,)}, 0)["accuracy"] == 0.5
     assert again.get({"depth": 1, "eps": (0.1,)}, 1) is None
     assert _runner.Runs(path, {"config": 2}).records == []
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    from keras_seminar import _io
+    from keras_seminar.errors import LockedError
+
+    with _io.FileLock(tmp_path / "depth"):
+        with pytest.raises(LockedError, match="in use by process"):
+            _runner.run_experiment("depth", smoke=True, out=tmp_path)
+    assert not (tmp_path / "depth.json").exists()
