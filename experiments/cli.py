@@ -27,14 +27,14 @@ def add_command(subparsers):
     parser = subparsers.add_parser(
         "experiment", help="run one seminar experiment and write reports/NAME.json and NAME.md",
         description="Runs one experiment of the seminar's research agenda: every seed's numbers "
-                    "go to NAME.json, then a Markdown report (means with 95%% confidence "
+                    "go to NAME.json, then a Markdown report (means with 95% confidence "
                     "intervals, PNG plots, the evidence) is drawn from that JSON.")
     parser.add_argument("name", help=f"one of: {', '.join(_runner.EXPERIMENTS)}")
     parser.add_argument("--scale", choices=_runner.SCALES, default="full",
                         help="full: all 54k/6k/10k images (default); smoke: the CI variant (seconds)")
     parser.add_argument("--smoke", action="store_true", help="same as --scale smoke")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one CONFIG field, e.g. --set epochs=40 --set train_limit=none "
+                        help="override one CONFIG field, e.g. --set max_epochs=40 --set train_limit=none "
                              "--set depths=1,2,4 (repeatable; parsed to the field's type)")
     parser.add_argument("--config", dest="config_file", metavar="FILE.json",
                         help="a JSON object of CONFIG overrides (--set wins over it)")
