@@ -1,6 +1,7 @@
 """TrainConfig and its Plan: what the recipe decides (test-time flips, builder options), the
 checks made once, and what the card keeps."""
 
+import dataclasses
 import json
 
 import keras
@@ -49,4 +50,35 @@ def test_card_keeps_keras_objects_passed_as_options(tmp_path):
         options = json.load(f)["model_options"]
     assert options["kernel_constraint"]["class_name"] == "MaxNorm"
     assert options["kernel_constraint"]["config"]["max_value"] == 2.0
-    assert datasets.DATASETS["fashion_mnist"].HORIZONTAL_FLIP_SAFE
+    card = json.loads((tmp_path / "models" / f"{result['run_name']}.json").read_text())
+    assert card["plan"]["training"]["model_options"]["kernel_constraint"]["class_name"] == "MaxNorm"
+
+
+def test_the_plan_is_resolved_once_and_recorded(tmp_path):
+    config = TrainConfig(model="resnet20", dataset="mnist", epochs=3, runs_dir=str(tmp_path),
+                         model_options={"dropout": 0.0})
+    plan = resolve(config)
+    assert plan.recipe.epochs == 3 and "flip" not in (plan.recipe.augment or {})  # digits
+    assert plan.model_options["augment"] == plan.recipe.augment and plan.model_options["dropout"] == 0.0
+    assert plan.model_path == str(tmp_path / "resnet20_mnist_s0" / "resnet20_mnist_s0.keras")
+    record = plan.record()
+    assert record["epochs"] == 3 and record["training"]["model"] == "resnet20"
+    assert "epochs" not in record["training"]["recipe"]  # more epochs may extend a run
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.recipe = None
+    fashion = resolve(dataclasses.replace(config, dataset="fashion_mnist"))
+    assert fashion.recipe.augment.get("flip") and datasets.DATASETS["fashion_mnist"].HORIZONTAL_FLIP_SAFE
+
+
+def test_fit_arrays_is_the_fit_step(mnist):
+    from keras_seminar import models
+    from keras_seminar.errors import TrainingDiverged
+    from keras_seminar.training import fit_arrays, images_to_inputs, recipe_for
+
+    x, y = images_to_inputs(mnist.x_train[:512]), mnist.y_train[:512]
+    recipe = recipe_for("softmax", epochs=2, batch_size=64)
+    assert recipe.epochs == 2 and recipe.optimizer == models.get_spec("softmax").recipe.optimizer
+    history = fit_arrays(models.build_model("softmax"), recipe, x, y, seed=0)
+    assert len(history.history["loss"]) == 2 and history.history["loss"][1] < history.history["loss"][0]
+    with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
+        fit_arrays(models.build_model("softmax"), recipe_for("softmax", learning_rate=1e38), x, y)
