@@ -12,6 +12,7 @@ Example:
 import math
 import numbers
 import os
+import re
 
 from keras_seminar.errors import UsageError
 
@@ -83,6 +84,19 @@ def check_str(name, value, allow_none=False):
         value = os.fspath(value)
     if not isinstance(value, str) or not value:
         raise UsageError(f"Expected {name} to be a non-empty path or name. {_received(name, value)}")
+    return value
+
+
+_FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def check_folder_name(name, value):
+    """A name that is safe as one path component (a run name, a tuning project name): letters,
+    digits, '_', '.', '-', starting with a letter or digit, at most 128 characters, so it can
+    never climb out of its parent folder (`../x`) or hide (`.x`)."""
+    if not isinstance(value, str) or not _FOLDER_NAME.match(value):
+        raise UsageError(f"Expected {name} of letters, digits, '_', '.', '-' (starting with a "
+                         f"letter or digit). {_received(name, value)}")
     return value
 
 

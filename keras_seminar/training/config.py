@@ -5,7 +5,6 @@ paths — is worked out once by `keras_seminar.training.plan.resolve`.
 """
 
 import dataclasses
-import re
 
 import keras
 
@@ -16,8 +15,6 @@ from keras_seminar.errors import UsageError
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 RESERVED_OPTIONS = ("input_shape", "num_classes")  # set from the data set, never by the user
-
-_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclasses.dataclass
@@ -94,9 +91,7 @@ class TrainConfig:
         self.validation_split = v.check_float("validation_split", self.validation_split, 0, 0.5)
         if self.run_name is None:
             self.run_name = f"{self.model}_{self.dataset}_s{self.seed}"
-        if not isinstance(self.run_name, str) or not _RUN_NAME.match(self.run_name):
-            raise UsageError("Expected run_name of letters, digits, '_', '.', '-'. "
-                             f"Received: run_name={self.run_name!r}")
+        self.run_name = v.check_folder_name("run_name", self.run_name)
         self.runs_dir = v.check_str("runs_dir", self.runs_dir)
         self.models_dir = v.check_str("models_dir", self.models_dir, allow_none=True)
         self.data_dir = v.check_str("data_dir", self.data_dir, allow_none=True)

@@ -74,8 +74,9 @@ def fit(plan, p):
     return model, backup
 
 
-def health_warnings(history, test, num_classes):
-    """Why a finished run is not a trained model: the loss rose, or the test accuracy is at
+def health_warnings(history, test, num_classes, split="test"):
+    """Why a finished run is not a trained model: the loss rose, or the accuracy on `split`
+    (`test["accuracy"]`; tuning passes its validation accuracy and `split="validation"`) is at
     chance. Empty when neither."""
     warnings, loss = [], history.get("loss") or []
     if len(loss) >= 2 and loss[-1] > loss[0]:
@@ -83,7 +84,7 @@ def health_warnings(history, test, num_classes):
                         f"(epoch {len(loss)}); lower the learning rate")
     chance = 1.0 / num_classes
     if test["accuracy"] <= chance + CHANCE_MARGIN:
-        warnings.append(f"the test accuracy {test['accuracy']:.4f} is at chance "
+        warnings.append(f"the {split} accuracy {test['accuracy']:.4f} is at chance "
                         f"(1/{num_classes} = {chance:.3f}); the model has not learned")
     return warnings
 
