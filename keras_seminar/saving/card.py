@@ -4,8 +4,6 @@ import json
 import os
 import re
 
-import keras
-
 from keras_seminar.errors import UnsafeFileError, UsageError
 
 MAX_CARD_BYTES = 4 << 20  # a card is a few KB; anything this big is not one
@@ -75,30 +73,25 @@ def saved_backend(card):
     return backend if isinstance(backend, str) else None
 
 
-def _fresh_optimizer(recipe):
-    # Mirrors the optimizers of keras_seminar.training.make_optimizer at the recipe's base
-    # learning rate: a schedule's length belongs to the fine-tuning run, so none is rebuilt.
-    lr = float(recipe.get("learning_rate") or 1e-3)
-    weight_decay = float(recipe.get("weight_decay") or 0.0)
-    name = recipe.get("optimizer", "adam")
-    if name == "adamw":
-        return keras.optimizers.AdamW(lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True,
-                                    weight_decay=weight_decay or None)
-    return keras.optimizers.Adam(lr)
-
-
 def compile_from_card(model, card):
     """Compiles `model` as its card's recipe trained it: the package's sparse cross-entropy with
     the recipe's label smoothing, the accuracy metric, and a fresh optimizer of the recipe's kind
     at its base learning rate (constant; compile again for a schedule). Returns False, leaving
     the model as it is, when the card has no recipe."""
     from keras_seminar.losses import SparseCategoricalCrossentropy
+    from keras_seminar.optimizers import optimizer_for
 
     recipe = card.get("recipe") if isinstance(card, dict) else None
     if not isinstance(recipe, dict):
         return False
+    # The recipe's base learning rate, constant: a schedule's length belongs to the fine-tuning run.
+    try:
+        optimizer = optimizer_for(recipe.get("optimizer", "adam"),
+                                  float(recipe.get("learning_rate") or 1e-3),
+                                  weight_decay=float(recipe.get("weight_decay") or 0.0))
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"The recipe in a model card cannot be compiled ({e}); load with "
+                             "compile=False and compile the model yourself.") from e
     loss = SparseCategoricalCrossentropy(label_smoothing=float(recipe.get("label_smoothing") or 0))
-    model.compile(optimizer=_fresh_optimizer(recipe), loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return True
