@@ -25,7 +25,7 @@ def _tiny_model():
     return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
 
 
-def test_train_resumes_after_kill_9(tmp_path):
+def test_train_resumes_after_kill_9(tmp_path, capsys):
     """Kill the real CLI with SIGKILL after its first epoch; the same command finishes the rest."""
     args = ["train", *SMALL, "--epochs", "40"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -38,8 +38,13 @@ def test_train_resumes_after_kill_9(tmp_path):
             break
         time.sleep(0.05)
     assert proc.poll() is None, "training ended before it could be killed"
+    # A second run of the same name, while the first is alive, refuses in one line.
+    assert cli.main(["train", *args[1:], "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert proc.poll() is None, "training ended before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"is in use by process {proc.pid}" in err
     killed_at = json.loads(state_path.read_text())["epoch"]
     assert 2 <= killed_at < 40
     run_dir = tmp_path / "runs" / "softmax_mnist_s0"
