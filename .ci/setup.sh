@@ -29,10 +29,12 @@ make_env() {  # make_env DIR EXTRAS [PACKAGE_TO_INSTALL_FIRST]
     # Ask pip which file it would take before downloading anything: a torch that is not a
     # `+cpu` build is a multi-GB CUDA download, refused here rather than after it.
     case $first in torch*)
-      "$dir/bin/python" -m pip install -q --disable-pip-version-check --dry-run --no-deps --ignore-installed \
-        --report - "$first" | grep -q '+cpu' \
-        || { echo "setup: pip would install a CUDA build for $first; set TORCH_CPU to a CPU wheel" >&2
-             exit 1; } ;;
+      local report  # captured, not piped into `grep -q`: under pipefail an early exit is a failure
+      report=$(pip_install "$dir" --dry-run --no-deps --ignore-installed --report - "$first")
+      case $report in *+cpu*) ;; *)
+        echo "setup: pip would install a CUDA build for $first; set TORCH_CPU to a CPU wheel" >&2
+        exit 1 ;;
+      esac ;;
     esac
     pip_install "$dir" "$first"
   fi
