@@ -15,15 +15,12 @@ Example:
 import dataclasses
 import json
 import os
-import re
 
 from keras_seminar import _validators as check
 from keras_seminar import datasets, models
 from keras_seminar.errors import UsageError
 
 TUNERS = ("bayesian", "hyperband", "random")
-# The run-name rule of `keras-seminar train`: one folder name, never a path.
-_PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _TUPLE = "__tuple__"
 
 
@@ -71,9 +68,7 @@ class SearchConfig:
                                                   low=0, high=1, low_open=True))
         if self.project_name is None:
             put("project_name", f"{self.model_name}_{self.dataset}_{self.tuner}_s{self.seed}")
-        if not isinstance(self.project_name, str) or not _PROJECT_NAME.match(self.project_name):
-            raise UsageError("Expected project_name of letters, digits, '_', '.', '-' (one folder "
-                             f"name, no path). Received: project_name={self.project_name!r}")
+        check.check_folder_name("project_name", self.project_name)  # the run-name rule
         put("directory", check.check_str("directory", self.directory))
         put("data_dir", check.check_str("data_dir", self.data_dir, allow_none=True))
         for name in ("fixed", "space"):

@@ -22,7 +22,8 @@ def trial_problems(guard, history, num_classes):
         epoch, batch, loss = guard.diverged_at
         return [f"diverged: loss={loss} at epoch {epoch + 1}, batch {batch}"]
     accuracy = history.get("val_accuracy") or []
-    return health_warnings(history, {"accuracy": max(accuracy) if accuracy else 1.0}, num_classes)
+    return health_warnings(history, {"accuracy": max(accuracy) if accuracy else 1.0}, num_classes,
+                           split="validation")
 
 
 def check_trial(guard, history, num_classes):

@@ -94,7 +94,8 @@ def test_trial_problems_rule():
     good = {"loss": [2.0, 1.0], "val_accuracy": [0.5, 0.8]}
     assert trial_problems(_Guard(), good, 10) == []
     assert "rose" in trial_problems(_Guard(), {"loss": [1.0, 2.0], "val_accuracy": [0.5, 0.8]}, 10)[0]
-    assert "chance" in trial_problems(_Guard(), {"loss": [2.0, 1.0], "val_accuracy": [0.1, 0.12]}, 10)[0]
+    assert "validation accuracy 0.1200 is at chance" in trial_problems(
+        _Guard(), {"loss": [2.0, 1.0], "val_accuracy": [0.1, 0.12]}, 10)[0]
     assert trial_problems(_Guard(), {"loss": [2.0, 1.0], "val_accuracy": [0.1, 0.13]}, 10) == []
     guard = _Guard()
     guard.diverged_at = (0, 3, float("nan"))
