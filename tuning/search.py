@@ -17,11 +17,14 @@ Example:
     >>> result["best"]["hyperparameters"]
 """
 
+import glob
+import os
 import time
 
 import keras_tuner
 
 from keras_seminar import datasets
+from keras_seminar._io import clean_stale
 from keras_seminar.errors import UsageError
 from keras_seminar.training import images_to_inputs
 from tuning import distributed
@@ -69,6 +72,9 @@ def run(config):
     if config.workers and role != "local":
         raise UsageError(f"workers={config.workers} launches its own chief and workers; unset the "
                          "KERASTUNER_* variables, or run this process as one of them with workers=0.")
+    if role != "worker":  # leftovers of writers killed mid-write (a minute old: not a live one's)
+        for folder in [config.project_dir, *glob.glob(os.path.join(config.project_dir, "trial_*"))]:
+            clean_stale(folder, min_age_s=60)
     data = datasets.load(config.dataset, config.validation_split, config.seed, config.data_dir)
     x, y = images_to_inputs(data.x_train[:config.train_limit]), data.y_train[:config.train_limit]
     x_val = images_to_inputs(data.x_val[:config.val_limit])

@@ -26,11 +26,25 @@ def _trials(project_dir):
         return list(csv.DictReader(f))
 
 
+def _stale_temp(folder):
+    """A temp file of a writer killed mid-write: its pid is dead, its mtime an hour old."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f".oracle.json.ks-tmp-{dead}-deadbeef")
+    with open(path, "w") as f:
+        f.write("{")
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+    return path
+
+
 @pytest.fixture(scope="module")
 def two_trials(tmp_path_factory, fashion):
     directory = tmp_path_factory.mktemp("search")
+    stale = _stale_temp(os.path.join(directory, "softmax_fashion_mnist_bayesian_s1"))
     result = search("softmax", tuner="bayesian", max_trials=2, seed=1, directory=str(directory),
                     fixed={"regularizer": "l12"}, **SMALL)
+    assert not os.path.exists(stale)  # a killed writer's leftover is cleaned on the next run
     return result
 
 
