@@ -93,7 +93,7 @@ class Report:
         lines += ["## Evidence", "",
                   f"- command: `{results.get('command', '')}`",
                   f"- re-render without training: `keras-seminar experiment {self.name} --render "
-                  f"--out {self.out}` (reads `{self.name}.json`)",
+                  f"--out {self.out}` (reads `{self.name}{'.partial' if results.get('incomplete') else ''}.json`)",
                   f"- device: {results.get('device', '')}",
                   f"- backend: {env.get('backend')}; keras {env.get('keras')}, numpy {env.get('numpy')}, "
                   f"{env.get('backend')} {env.get('backend_version')}, python {env.get('python')}",
