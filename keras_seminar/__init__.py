@@ -16,6 +16,10 @@ __version__ = "0.1.0"
 # user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_seminar._quiet import import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly()  # TF prints its oneDNN notice before reading the level above
+
 # Importing these registers every serializable object under "keras_seminar".
 from keras_seminar import (  # noqa: E402,F401
     constraints,

@@ -125,6 +125,7 @@ def test_tensorflow_start_up_notices_are_filtered():
     assert filter_lines(text, 1).startswith("W0000") and filter_lines(text, 0) == text
 
 
+@pytest.mark.tensorflow
 def test_one_onednn_notice_at_most(tmp_path):
     """In a fresh process, importing TensorFlow the package's way prints no oneDNN notice at the
     package's default level; a user's own TF_CPP_MIN_LOG_LEVEL=0 still sees TensorFlow's lines."""
