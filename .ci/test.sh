@@ -15,6 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
 TORCH_SUBSET=(
   tests/layers
   tests/test_regularizers.py
+  tests/test_regularizer_aliases.py
   tests/test_constraints.py
   tests/test_backend.py
   tests/test_schedules.py
