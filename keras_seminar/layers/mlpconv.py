@@ -139,7 +139,8 @@ class MLPConv(keras.layers.Layer):
         }
 
 
-def apply_nin_head(x, num_classes, activation="softmax", kernel_regularizer=None, name="nin_head"):
+def apply_nin_head(x, num_classes, activation="softmax", kernel_regularizer=None,
+                   kernel_constraint=None, name="nin_head"):
     """NiN classifier head: 1x1 conv to `num_classes` maps, global average pool, softmax.
 
     The activation layer runs in float32, so the probabilities stay float32 under mixed
@@ -149,7 +150,9 @@ def apply_nin_head(x, num_classes, activation="softmax", kernel_regularizer=None
         x: Feature map tensor, `(batch, height, width, channels)`.
         num_classes: Positive int, number of classes (one feature map per class).
         activation: Final activation, `"softmax"` by default, or None.
-        kernel_regularizer: Regularizer for the 1x1 convolution.
+        kernel_regularizer: Regularizer for the 1x1 convolution (name, config or instance).
+        kernel_constraint: Constraint for the 1x1 convolution (name, config or instance), e.g.
+            `"nonneg"` for non-negative hidden->output weights.
         name: Prefix of the sublayer names (`{name}_conv`, `{name}_gap`, `{name}_act`).
 
     Example:
@@ -162,7 +165,11 @@ def apply_nin_head(x, num_classes, activation="softmax", kernel_regularizer=None
             f"Expected num_classes to be a positive int. Received: num_classes={num_classes}"
         )
     x = keras.layers.Conv2D(
-        num_classes, 1, kernel_regularizer=kernel_regularizer, name=f"{name}_conv"
+        num_classes,
+        1,
+        kernel_regularizer=keras.regularizers.get(kernel_regularizer),
+        kernel_constraint=keras.constraints.get(kernel_constraint),
+        name=f"{name}_conv",
     )(x)
     x = keras.layers.GlobalAveragePooling2D(name=f"{name}_gap")(x)
     if activation is not None:

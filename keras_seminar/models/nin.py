@@ -8,7 +8,7 @@ blocks run at 28x28, 14x14 and 7x7.
 
 import keras
 
-from keras_seminar.layers import MLPConv
+from keras_seminar.layers import MLPConv, apply_nin_head
 from keras_seminar.models import _common
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
@@ -26,20 +26,6 @@ OPTIONS = frozenset({"stackwise_num_filters", "stackwise_kernel_sizes", "stackwi
                      "name"})
 
 _POOLING = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
-
-
-def apply_gap_head(x, num_classes, classifier_activation, kernel_regularizer=None,
-                   kernel_constraint=None, name="head"):
-    """1x1 conv to one map per class -> global average pooling -> float32 "predictions".
-
-    `keras_seminar.layers.apply_nin_head` without a constraint argument: the positivity
-    experiments constrain the hidden->output kernel, so the head needs `kernel_constraint`.
-    """
-    x = keras.layers.Conv2D(num_classes, 1, kernel_regularizer=kernel_regularizer,
-                            kernel_constraint=kernel_constraint, name=f"{name}_conv")(x)
-    x = keras.layers.GlobalAveragePooling2D(name=f"{name}_pool")(x)
-    return keras.layers.Activation(classifier_activation or "linear", dtype="float32",
-                                   name="predictions")(x)
 
 
 def build_nin(input_shape=(28, 28, 1), num_classes=10,
@@ -95,7 +81,12 @@ def build_nin(input_shape=(28, 28, 1), num_classes=10,
             x = _POOLING[pooling[i]](3, strides=2, padding="same", name=f"mlpconv{i + 1}_pool")(x)
             if dropout:
                 x = keras.layers.Dropout(dropout, name=f"mlpconv{i + 1}_dropout")(x)
-    outputs = apply_gap_head(x, num_classes, classifier_activation, reg, out_constraint)
+    x = apply_nin_head(x, num_classes, activation=None, kernel_regularizer=reg,
+                       kernel_constraint=out_constraint, name="head")
+    # The zoo's contract: the last layer is a float32 Activation named "predictions" (linear
+    # for logits), so a softmax is found and stripped by the attacks' logit model.
+    outputs = keras.layers.Activation(classifier_activation or "linear", dtype="float32",
+                                      name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

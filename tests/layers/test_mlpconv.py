@@ -50,6 +50,18 @@ def test_nin_head_is_average_then_softmax(rng):
     assert [layer.name for layer in model.layers[1:]] == ["head_conv", "head_gap", "head_act"]
 
 
+def test_nin_head_takes_a_constraint_and_a_regularizer_by_name(rng):
+    inputs = keras.Input((3, 3, 2))
+    model = keras.Model(inputs, apply_nin_head(inputs, 4, kernel_regularizer="l12",
+                                               kernel_constraint="nonneg", name="head"))
+    conv = model.get_layer("head_conv")
+    assert isinstance(conv.kernel_constraint, keras.constraints.NonNeg)
+    assert type(conv.kernel_regularizer).__name__ == "L12"
+    model.compile(keras.optimizers.SGD(1.0), "sparse_categorical_crossentropy")
+    model.train_on_batch(rng.normal(size=(8, 3, 3, 2)).astype("float32"), np.arange(8) % 4)
+    assert np.array(conv.kernel).min() >= 0  # the constraint is applied after the step
+
+
 def test_int_filters_is_one_conv_as_the_readme_shows(rng):
     block = MLPConv(16, 3, name="one")
     y = block(rng.normal(size=(2, 8, 8, 1)).astype("float32"))
@@ -113,3 +125,5 @@ def test_bad_args(kwargs, match):
 def test_head_bad_args():
     with pytest.raises(ValueError, match="num_classes=0"):
         apply_nin_head(keras.Input((3, 3, 2)), 0)
+    with pytest.raises(ValueError, match="nonnegative"):
+        apply_nin_head(keras.Input((3, 3, 2)), 2, kernel_constraint="nonnegative")
