@@ -43,8 +43,8 @@ make_env() {  # make_env DIR EXTRAS [PACKAGE_TO_INSTALL_FIRST]
 }
 
 envs=${SETUP_ENVS:-venv venv-jax venv-torch}
-for env in $envs; do
-  case $env in
+setup_env() {
+  case $1 in
     venv) make_env .venv tensorflow,jax,dev ;;
     venv-jax) make_env .venv-jax jax,dev ;;
     venv-torch)
@@ -53,9 +53,26 @@ for env in $envs; do
       .venv-torch/bin/python -c 'import sys, torch; sys.exit(torch.version.cuda is not None)' \
         || { echo "setup: .venv-torch holds a CUDA build of torch; set TORCH_CPU to a CPU wheel" >&2
              rm -f .venv-torch/.keras_seminar_installed; exit 1; } ;;
-    *) echo "setup: unknown environment $env in SETUP_ENVS" >&2; exit 1 ;;
+    *) echo "setup: unknown environment $1 in SETUP_ENVS" >&2; exit 1 ;;
   esac
+}
+# The environments install side by side, so downloads and unpacking overlap (measured in
+# benchmarks/results/cpu_measurements.md); each one's output is shown when it ends.
+logs=$(mktemp -d)
+pids=()
+for env in $envs; do
+  ( setup_env "$env" ) >"$logs/$env.log" 2>&1 &
+  pids+=("$!")
 done
+failed=0
+i=0
+for env in $envs; do
+  if ! wait "${pids[$i]}"; then failed=1; echo "setup: .$env failed:" >&2; fi
+  cat "$logs/$env.log"
+  i=$((i + 1))
+done
+rm -rf "$logs"
+if [ $failed -ne 0 ]; then exit 1; fi
 for env in venv-jax venv-torch; do  # these stand for users without TensorFlow
   case " $envs " in *" $env "*)
     if ".$env/bin/python" -c 'import tensorflow' 2>/dev/null; then

@@ -75,11 +75,27 @@ def test_reload_in_fresh_process_gives_same_predictions(trained):
     (["evaluate", "nothing.keras"], "No model file at 'nothing.keras'"),
     (["evaluate", "model.h5"], "Only .keras files are loaded"),
 ])
-def test_user_errors_are_one_clear_line(args, message, tmp_path):
-    proc = run_cli(args, tmp_path, check=False)
+def test_user_errors_are_one_clear_line(args, message, tmp_path, capsys, monkeypatch):
+    # In-process (a fresh interpreter per case cost 5 s each); the subprocess test below shows
+    # the same holds from the shell.
+    from keras_seminar import cli
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        status = cli.main([*args, "--quiet"] if args[0] == "train" else args)
+    except SystemExit as e:  # argparse's own refusals
+        status = e.code
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert message in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_a_user_error_from_the_shell_is_one_line_and_exit_2(tmp_path):
+    proc = run_cli(["train", "--model", "vgg19"], tmp_path, check=False)
     assert proc.returncode == 2, proc.stderr
-    assert message in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Unknown model 'vgg19'" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
 
 
 @pytest.mark.parametrize("options, named", [
