@@ -2,7 +2,8 @@
 # Lints, then tests once per backend, each in the environment its users would have
 # (made by .ci/setup.sh):
 #   tensorflow  the whole suite, in .venv (TensorFlow + JAX)
-#   jax         the whole suite, in .venv-jax (no TensorFlow: tests marked `tensorflow` skip)
+#   jax         the whole suite but the backend-free modules below, in .venv-jax (no TensorFlow:
+#               tests marked `tensorflow` skip)
 #   torch       the focused subset below, in .venv-torch (CPU torch, no TensorFlow)
 # TEST_BACKENDS="jax torch" picks passes. Extra arguments go to pytest, e.g.
 # `bash .ci/test.sh tests/datasets -x`; paths among them replace the torch subset.
@@ -24,6 +25,15 @@ TORCH_SUBSET=(
   tests/callbacks/test_tensorboard.py
   tests/test_one_epoch.py
 )
+# Pure NumPy / Python: data files, statistics, config round trips, the import-cycle check. They
+# pass or fail alike on every backend, so the TensorFlow pass alone runs them.
+BACKEND_FREE=(
+  tests/datasets
+  tests/experiments/test_stats.py
+  tests/experiments/test_config.py
+  tests/tuning/test_config.py
+  tests/callbacks/test_imports.py
+)
 .venv/bin/ruff check keras_seminar tuning tests benchmarks experiments || exit 1
 
 has_paths=0
@@ -32,7 +42,7 @@ status=0
 for backend in ${TEST_BACKENDS:-tensorflow jax torch}; do
   case $backend in
     tensorflow) venv=.venv; subset=() ;;
-    jax) venv=.venv-jax; subset=() ;;
+    jax) venv=.venv-jax; subset=(); for path in "${BACKEND_FREE[@]}"; do subset+=(--ignore "$path"); done ;;
     torch) venv=.venv-torch; subset=("${TORCH_SUBSET[@]}") ;;
     *) echo "test: unknown backend $backend in TEST_BACKENDS" >&2; exit 1 ;;
   esac

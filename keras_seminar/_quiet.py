@@ -11,7 +11,6 @@ InitializeLog" banner. Numerics are untouched (oneDNN stays as TensorFlow chose)
 """
 
 import importlib.util
-import json
 import os
 import re
 import sys
@@ -22,15 +21,9 @@ _SEVERITY = re.compile(r"^([IWEF])\d{4} ")
 
 
 def _backend():
-    name = os.environ.get("KERAS_BACKEND")
-    if name:
-        return name
-    path = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "keras.json")
-    try:
-        with open(path) as f:
-            return json.load(f).get("backend", "tensorflow")
-    except (OSError, ValueError, AttributeError):
-        return "tensorflow"
+    from keras_seminar._backend_choice import configured
+
+    return configured() or "tensorflow"
 
 
 def filter_lines(text, level):

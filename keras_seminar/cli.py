@@ -57,7 +57,7 @@ def add_train_arguments(p):
     from keras_seminar.callbacks.monitors import MONITORS
     from keras_seminar.training import PRECISIONS
 
-    p.add_argument("--model", default="cnn", help="model name (see `keras-seminar models`)")
+    p.add_argument("--model", default="fast_cnn", help="model name (see `keras-seminar models`; default fast_cnn)")
     p.add_argument("--dataset", default="fashion_mnist", choices=_dataset_names())
     p.add_argument("--epochs", type=_positive_int, help="default: the model's recipe")
     p.add_argument("--batch-size", type=_positive_int, help="default: the model's recipe")
@@ -144,8 +144,31 @@ def _plugins():
     return sorted(entry_points(group="keras_seminar.commands"), key=lambda e: e.name)
 
 
+def backend_notice():
+    """One stderr line when the package picked the backend, or when JAX runs on a CPU next to
+    an installed TensorFlow (slower there for these models; see `_backend_choice`)."""
+    from keras_seminar import _backend_choice
+
+    backend, reason = _backend_choice.chosen()
+    if backend:
+        print(f"keras-seminar: using the {backend} backend ({reason}; set KERAS_BACKEND to "
+              "choose one)", file=sys.stderr)
+        return
+    import keras
+
+    if keras.backend.backend() == "jax" and _backend_choice.installed("tensorflow"):
+        import jax
+
+        if jax.default_backend() == "cpu":
+            print(f"keras-seminar: note: on a CPU, TensorFlow trains the zoo's models "
+                  f"{_backend_choice.JAX_CPU_SLOWDOWN} faster than JAX here (benchmarks/"
+                  "cpu_speed.py); KERAS_BACKEND=tensorflow uses it", file=sys.stderr)
+
+
 def _cmd_train(args):
     from keras_seminar.training import TrainConfig, train
+
+    backend_notice()
 
     fields = {k: v for k, v in vars(args).items()
               if k in TrainConfig.__dataclass_fields__ and v is not None}

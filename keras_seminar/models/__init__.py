@@ -6,6 +6,7 @@ A family registers its `ModelSpec`s from its own file; importing the file here r
 from keras_seminar.models import (  # noqa: F401  (registration)
     cnn,
     densenet,
+    fast_cnn,
     lenet,
     lstm,
     maxout,

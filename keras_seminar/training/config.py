@@ -51,7 +51,7 @@ class TrainConfig:
         verbose: Keras's `verbose` for `fit`.
     """
 
-    model: str = "cnn"
+    model: str = "fast_cnn"
     dataset: str = "fashion_mnist"
     epochs: int | None = None
     batch_size: int | None = None

@@ -13,12 +13,12 @@ ZOO = [("lenet5", {}), ("resnet20", {}), ("resnet20_v2", {"stackwise_num_blocks"
        ("wrn16_4", {"depth": 10, "width": 2}), ("lstm", {}), ("bilstm", {}), ("maxout_mlp", {}),
        ("maxout_cnn", {}), ("nin", {}), ("speedrun_small", {"augment": {"shift": 2, "flip": True}}),
        ("speedrun", {"stackwise_num_filters": [8, 16]}), ("mlp", {"hidden": [16, 8], "dropout": 0.1}),
-       ("softmax", {}), ("cnn", {"filters": [4, 8], "dense_units": 16}),
+       ("softmax", {}), ("cnn", {"filters": [4, 8], "dense_units": 16}), ("fast_cnn", {}),
        pytest.param("resnet20_v2", {}, marks=pytest.mark.slow),
        pytest.param("wrn16_4", {}, marks=pytest.mark.slow)]
 DEEP = ["resnet32", "resnet56", "resnet110", "resnet56_v2", "wrn28_10"]
 ALL = ["softmax", "cnn", "mlp", "maxout_mlp_paper", "lenet5", "resnet20", "resnet20_v2", "lstm", "bilstm", "maxout_mlp", "maxout_cnn", "nin",
-       "wrn16_4", "speedrun", "speedrun_small", *DEEP]
+       "wrn16_4", "speedrun", "speedrun_small", "fast_cnn", *DEEP]
 
 
 def _images(rng, n=2):

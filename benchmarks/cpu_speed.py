@@ -1,0 +1,152 @@
+"""CPU time-to-accuracy, side by side with plain Keras, as JSON (the README's "Speed on a CPU").
+
+Every figure is the wall time of a fresh process, from its start (interpreter, imports, data,
+compilation, training, evaluation and, for the package, saving the model and its card) to the
+accuracy it reports; median over seeds. Parts (all by default):
+
+    plain    benchmarks/plain_tutorial_cnn.py (the TF-tutorial CNN, plain Keras, batch 100,
+             Adam 1e-3), test accuracy after every epoch: time to 91% and to 92%
+    fast     `keras-seminar train --model fast_cnn`: the package's time to 91%
+    default  `keras-seminar train` exactly as README's command A runs it (the default model)
+    mnist    `keras-seminar train --model fast_cnn --dataset mnist --epochs 3` (target 99.0%)
+    backends the zoo's training time on JAX against TensorFlow (one epoch of 12k images)
+
+    python benchmarks/cpu_speed.py --seeds 0 1 2 --out benchmarks/results/cpu_speed.json
+    python benchmarks/cpu_speed.py --parts plain fast --seeds 0
+
+Run it on an otherwise idle machine: it measures wall time.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PARTS = ("plain", "fast", "default", "mnist", "backends")
+FAST = ["--model", "fast_cnn", "--validation-split", "0"]
+BACKEND_MODELS = ("cnn", "lenet5", "fast_cnn", "speedrun_small")
+
+
+def _run(cmd, env=None):
+    """(seconds from process start to exit, stdout) of `cmd`; raises with its stderr on failure."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+    return seconds, proc.stdout
+
+
+def _last_json(stdout):
+    """The last JSON object a command printed (the CLI prints its summary last)."""
+    end = stdout.rindex("}") + 1
+    depth = 0
+    for i in range(end - 1, -1, -1):
+        depth += {"}": 1, "{": -1}.get(stdout[i], 0)
+        if depth == 0:
+            return json.loads(stdout[i:end])
+    raise ValueError("no JSON object in the output")
+
+
+def _train(args, seed, tmp, backend=None):
+    """`keras-seminar train ARGS` in a fresh process: wall seconds, test accuracy, train seconds."""
+    run_name = f"bench_{seed}_{time.monotonic_ns()}"
+    cmd = [sys.executable, "-m", "keras_seminar", "train", *args, "--seed", str(seed), "--quiet",
+           "--run-name", run_name, "--runs-dir", os.path.join(tmp, "runs"),
+           "--models-dir", os.path.join(tmp, "models")]
+    seconds, stdout = _run(cmd, {"KERAS_BACKEND": backend} if backend else None)
+    summary = _last_json(stdout)
+    return {"seed": seed, "wall_seconds": round(seconds, 2),
+            "test_accuracy": summary["test"]["accuracy"],
+            "train_seconds": round(summary["train_seconds"], 2),
+            "epochs": summary.get("epochs"),
+            "command": "keras-seminar train " + " ".join(args)}
+
+
+def _plain(dataset, seed, epochs):
+    cmd = [sys.executable, os.path.join(HERE, "plain_tutorial_cnn.py"), "--dataset", dataset,
+           "--epochs", str(epochs), "--seed", str(seed)]
+    _, stdout = _run(cmd, {"KERAS_BACKEND": "tensorflow"})
+    record = _last_json(stdout)
+    for target in (0.91, 0.92, 0.99):
+        hit = [e for e in record["epochs"] if e["test_accuracy"] >= target]
+        record[f"seconds_to_{target}"] = round(hit[0]["seconds_from_start"], 2) if hit else None
+    return record
+
+
+def _median(records, key):
+    values = [r[key] for r in records]
+    return None if any(v is None for v in values) else round(statistics.median(values), 4)
+
+
+def environment():
+    import keras
+
+    versions = {"keras": keras.__version__, "python": platform.python_version()}
+    for name in ("tensorflow", "jax"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            pass
+    with open("/proc/cpuinfo") if os.path.exists("/proc/cpuinfo") else open(os.devnull) as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                     platform.processor())
+    return {"cpu": model, "cpus": os.cpu_count(), "machine": platform.machine(), **versions,
+            "command": " ".join(["python", "benchmarks/cpu_speed.py", *sys.argv[1:]])}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--plain-epochs", type=int, default=6, help="plain Keras epochs (92%% needs ~6)")
+    p.add_argument("--fast-epochs", type=int, help="default: fast_cnn's recipe")
+    p.add_argument("--out", help="also write the JSON here")
+    args = p.parse_args(argv)
+    result = {"environment": environment(), "seeds": args.seeds}
+    with tempfile.TemporaryDirectory() as tmp:
+        if "plain" in args.parts:
+            runs = [_plain("fashion_mnist", s, args.plain_epochs) for s in args.seeds]
+            result["plain"] = {"runs": runs, "median_seconds_to_0.91": _median(runs, "seconds_to_0.91"),
+                               "median_seconds_to_0.92": _median(runs, "seconds_to_0.92")}
+        fast_args = FAST + (["--epochs", str(args.fast_epochs)] if args.fast_epochs else [])
+        for part, train_args in (("fast", fast_args), ("default", []),
+                                 ("mnist", FAST + ["--dataset", "mnist"])):
+            if part in args.parts:
+                runs = [_train(train_args, s, tmp) for s in args.seeds]
+                result[part] = {"runs": runs, "median_wall_seconds": _median(runs, "wall_seconds"),
+                                "median_test_accuracy": _median(runs, "test_accuracy"),
+                                "min_test_accuracy": min(r["test_accuracy"] for r in runs)}
+                print(json.dumps({part: result[part]}), flush=True)
+        if "plain" in result and "fast" in result and result["plain"]["median_seconds_to_0.91"]:
+            result["fast_over_plain_time_to_0.91"] = round(
+                result["fast"]["median_wall_seconds"] / result["plain"]["median_seconds_to_0.91"], 3)
+        if "backends" in args.parts:
+            table = {}
+            for model in BACKEND_MODELS:
+                row = {}
+                for backend in ("tensorflow", "jax"):
+                    runs = [_train(["--model", model, "--epochs", "1", "--train-limit", "12000",
+                                    "--test-limit", "2000"], s, tmp, backend) for s in args.seeds]
+                    row[backend] = _median(runs, "train_seconds")
+                row["jax_over_tensorflow"] = round(row["jax"] / row["tensorflow"], 3)
+                table[model] = row
+                print(json.dumps({model: row}), flush=True)
+            result["backends"] = table
+    print(json.dumps(result, indent=2))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Which Keras backend a process gets when its user has not chosen one (read before Keras loads).
+
+Keras takes `$KERAS_BACKEND`, else `keras.json`'s `"backend"`, else TensorFlow, and fails to
+import when that framework is missing. The package keeps the user's choice whenever there is
+one, keeps Keras's default where TensorFlow is installed (on a CPU it is also the fastest
+backend for the package's models: `benchmarks/cpu_speed.py`, part `backends`), and otherwise
+picks the first installed of JAX and torch instead of failing, so an environment made with
+`pip install keras-seminar[jax]` works without setting anything. `chosen()` says what happened,
+for the CLI to print.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+
+FALLBACKS = ("jax", "torch")
+# Measured by `python benchmarks/cpu_speed.py --parts backends` (benchmarks/results/cpu_speed.json).
+JAX_CPU_SLOWDOWN = "about 2-3x"
+_CHOICE = {"backend": None, "reason": None}
+
+
+def configured():
+    """The backend the user asked for: `$KERAS_BACKEND`, else keras.json's, else None."""
+    name = os.environ.get("KERAS_BACKEND")
+    if name:
+        return name
+    path = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "keras.json")
+    try:
+        with open(path) as f:
+            return json.load(f).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def installed(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def choose():
+    """Sets `KERAS_BACKEND` when no backend was chosen and TensorFlow is absent; returns it.
+
+    Keras writes `"backend": "tensorflow"` into a new keras.json by itself, so that value is
+    not taken as a choice when TensorFlow is missing. Does nothing once Keras is imported.
+    """
+    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND"):
+        return None
+    if configured() not in (None, "tensorflow") or installed("tensorflow"):
+        return None
+    for name in FALLBACKS:
+        if installed(name):
+            os.environ["KERAS_BACKEND"] = name
+            _CHOICE.update(backend=name, reason="TensorFlow, Keras's default, is not installed")
+            return name
+    return None
+
+
+def chosen():
+    """(backend, reason) when `choose()` picked the backend in this process, else (None, None)."""
+    return _CHOICE["backend"], _CHOICE["reason"]
