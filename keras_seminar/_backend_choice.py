@@ -58,6 +58,28 @@ def choose():
     return None
 
 
+def notice(backend, on_cpu, user_chose):
+    """The line the CLI prints about its backend, or None.
+
+    Args:
+        backend: the backend in use.
+        on_cpu: True when it computes on the CPU (no accelerator).
+        user_chose: True when `$KERAS_BACKEND` was set by the user.
+    """
+    picked, reason = chosen()
+    if picked:
+        return f"using the {picked} backend ({reason}; set KERAS_BACKEND to choose one)"
+    if not on_cpu:
+        return None
+    if backend == "tensorflow" and not user_chose:
+        return (f"backend tensorflow, Keras's default and the fastest for these models on a CPU "
+                f"(JAX took {JAX_CPU_SLOWDOWN} its time here); set KERAS_BACKEND to choose one")
+    if backend == "jax" and installed("tensorflow"):
+        return (f"note: on a CPU, JAX takes {JAX_CPU_SLOWDOWN} TensorFlow's time for these "
+                "models here; KERAS_BACKEND=tensorflow uses the installed TensorFlow")
+    return None
+
+
 def chosen():
     """(backend, reason) when `choose()` picked the backend in this process, else (None, None)."""
     return _CHOICE["backend"], _CHOICE["reason"]

@@ -44,6 +44,11 @@ def device_description():
     return f"cpu ({os.cpu_count()} cores)"
 
 
+def on_cpu():
+    """True when the backend computes on the host CPU (no GPU/TPU in use)."""
+    return device_description().startswith("cpu")
+
+
 def value_and_input_grad(loss_fn, x):
     """Returns `(loss_fn(x), d loss_fn(x) / d x)` for a scalar-valued `loss_fn`.
 

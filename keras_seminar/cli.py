@@ -144,25 +144,27 @@ def _plugins():
     return sorted(entry_points(group="keras_seminar.commands"), key=lambda e: e.name)
 
 
-def backend_notice():
-    """One stderr line when the package picked the backend, or when JAX runs on a CPU next to
-    an installed TensorFlow (slower there for these models; see `_backend_choice`)."""
-    from keras_seminar import _backend_choice
-
-    backend, reason = _backend_choice.chosen()
-    if backend:
-        print(f"keras-seminar: using the {backend} backend ({reason}; set KERAS_BACKEND to "
-              "choose one)", file=sys.stderr)
-        return
+def keras_backend():
     import keras
 
-    if keras.backend.backend() == "jax" and _backend_choice.installed("tensorflow"):
-        import jax
+    return keras.backend.backend()
 
-        if jax.default_backend() == "cpu":
-            print(f"keras-seminar: note: on a CPU, TensorFlow trains the zoo's models "
-                  f"{_backend_choice.JAX_CPU_SLOWDOWN} faster than JAX here (benchmarks/"
-                  "cpu_speed.py); KERAS_BACKEND=tensorflow uses it", file=sys.stderr)
+
+def backend_notice():
+    """Prints `_backend_choice.notice` (the backend in use, when the user did not choose it or
+    when a faster one is installed) as one stderr line."""
+    import os
+
+    import keras
+
+    from keras_seminar import _backend_choice
+    from keras_seminar.backend import on_cpu
+
+    line = _backend_choice.notice(keras.backend.backend(), on_cpu(),
+                                  user_chose=bool(os.environ.get("KERAS_BACKEND"))
+                                  and _backend_choice.chosen()[0] is None)
+    if line:
+        print(f"keras-seminar: {line}", file=sys.stderr)
 
 
 def _cmd_train(args):
@@ -175,6 +177,7 @@ def _cmd_train(args):
     result = train(TrainConfig(**fields, verbose=0 if args.quiet else "auto"))
     summary = {k: result.get(k) for k in ("run_name", "model", "dataset", "seed", "epochs",
                                           "test", "train_seconds", "model_path", "sha256")}
+    summary["backend"] = keras_backend()
     print(json.dumps(summary, indent=2))
     print(f"Test accuracy: {result['test']['accuracy']:.4f}  "
           f"(TensorBoard: tensorboard --logdir {args.runs_dir})")

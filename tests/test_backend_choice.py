@@ -70,3 +70,30 @@ def test_a_fresh_process_without_a_choice_imports(tmp_path):
     expected = "tensorflow" if installed("tensorflow") else next(
         b for b in _backend_choice.FALLBACKS if installed(b))
     assert proc.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("backend, on_cpu, user_chose, expected", [
+    ("tensorflow", True, False, "backend tensorflow, Keras's default and the fastest"),
+    ("tensorflow", True, True, None),
+    ("tensorflow", False, False, None),
+    ("jax", False, True, None),
+    ("torch", True, True, None),
+])
+def test_notice_says_what_was_taken(backend, on_cpu, user_chose, expected, monkeypatch):
+    monkeypatch.setitem(_backend_choice._CHOICE, "backend", None)
+    line = _backend_choice.notice(backend, on_cpu, user_chose)
+    assert line == expected if expected is None else expected in line
+
+
+def test_notice_for_jax_on_a_cpu_names_the_faster_installed_backend(monkeypatch):
+    monkeypatch.setitem(_backend_choice._CHOICE, "backend", None)
+    _pretend_installed(monkeypatch, "tensorflow", "jax")
+    assert "KERAS_BACKEND=tensorflow" in _backend_choice.notice("jax", True, True)
+    _pretend_installed(monkeypatch, "jax")
+    assert _backend_choice.notice("jax", True, True) is None  # nothing faster to offer
+
+
+def test_notice_when_the_package_picked(fresh, monkeypatch):
+    _pretend_installed(monkeypatch, "jax")
+    _backend_choice.choose()
+    assert "using the jax backend (TensorFlow" in _backend_choice.notice("jax", True, False)
