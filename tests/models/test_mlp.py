@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_seminar.layers import DropConnectDense
 from keras_seminar.models import build_model, get_recipe, get_spec
 
 
@@ -42,9 +43,29 @@ def test_trains_and_keeps_output_weights_nonneg(rng):
     assert float(keras.ops.min(model.get_layer("logits").kernel)) >= 0.0
 
 
+def test_drop_connect_hidden_layers(rng, tmp_path):
+    model = build_model("mlp", hidden=(16, 8), drop_connect=0.5, kernel_constraint="nonneg")
+    assert [layer.name for layer in model.layers] == ["images", "flatten", "fc1", "fc2", "logits", "predictions"]
+    for name in ("fc1", "fc2"):
+        layer = model.get_layer(name)
+        assert isinstance(layer, DropConnectDense) and layer.rate == 0.5
+        assert isinstance(layer.kernel_constraint, keras.constraints.NonNeg)
+    assert type(model.get_layer("logits")) is keras.layers.Dense  # the classifier is not dropped
+    assert not isinstance(build_model("mlp", hidden=(16,)).get_layer("fc1"), DropConnectDense)
+    x = rng.random((4, 28, 28, 1)).astype("float32")
+    infer = keras.ops.convert_to_numpy(model(x, training=False))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x, training=False)), infer)
+    assert not np.allclose(keras.ops.convert_to_numpy(model(x, training=True)), infer)
+    model.save(tmp_path / "dc.keras")
+    loaded = keras.saving.load_model(tmp_path / "dc.keras")
+    assert loaded.get_layer("fc2").rate == 0.5
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x, training=False)), infer, rtol=1e-6)
+
+
 @pytest.mark.parametrize("options, match", [
     ({"hidden": (16, 0)}, r"hidden=\[16, 0\]"),
     ({"dropout": 1.0}, "dropout=1.0"),
+    ({"drop_connect": -0.1}, "drop_connect=-0.1"),
     ({"activation": "bogus"}, "bogus"),
     ({"augment": {"translate": 0.1}}, "Model 'mlp' does not take option 'augment'"),
 ])

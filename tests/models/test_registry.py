@@ -13,7 +13,7 @@ from keras_seminar.models import ModelSpec, Recipe, build_model, get_spec, regis
 # A sample value for every option a spec may declare; small so each build is quick.
 SAMPLES = {
     "kernel_regularizer": "l2", "kernel_constraint": "nonneg", "output_constraint": "nonneg",
-    "kernel_initializer": "he_normal", "activation": "relu", "dropout": 0.1,
+    "kernel_initializer": "he_normal", "activation": "relu", "dropout": 0.1, "drop_connect": 0.1,
     "augment": {"translate": 0.1}, "classifier_activation": None, "name": "sample",
     "hidden": (8, 4), "filters": (4, 8), "kernel_size": 3, "dense_units": 8, "units": 8,
     "num_layers": 2, "bidirectional": True, "stackwise_units": (8, 8), "num_pieces": 2,
