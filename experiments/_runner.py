@@ -31,7 +31,7 @@ from keras_seminar.errors import UsageError
 from keras_seminar.training import fit_arrays, images_to_inputs, recipe_for, test_metrics
 
 EXPERIMENTS = ("positivity", "sparsity", "robustness", "gradient_norms", "information_plane",
-               "depth", "receptive_fields", "game_of_life")
+               "depth", "receptive_fields", "game_of_life", "dropconnect", "schedules")
 SCALES = ("full", "smoke")
 VALIDATION_SPLIT = 0.1  # 60k -> 54k train / 6k validation
 
