@@ -226,6 +226,9 @@ def render(results, report):
         row = [f"{a} - {b}", stats.paired_difference(x, y).format(2, 100)]
         both = [(p[0]["epochs_to_target"], p[1]["epochs_to_target"]) for p in pairs
                 if p[0]["epochs_to_target"] is not None and p[1]["epochs_to_target"] is not None]
+        if len(both) == len(pairs):
+            report.finding(f"Epochs to {100 * target:g}% validation accuracy: " + stats.claim(
+                arm_label[a], [p[0] for p in both], arm_label[b], [p[1] for p in both], digits=2))
         if not both:
             row.append("no seed where both reached it")
         else:
@@ -247,10 +250,11 @@ def _range_text(config, recipe, best, sweep, tests, report):
                  title=f"Constant-rate sweep (seed 0, {config['budget_epochs']} epochs each; the best is used)")
     if tests:
         steep, low = [r["suggested_lr"] for r in tests], [r["min_loss_lr_over_10"] for r in tests]
-        report.table(["LR range test", "suggested rate (geometric mean over seeds)"],
-                     [("steepest descent of the smoothed loss (`suggested_lr`)", _geometric(steep)),
-                      ("loss minimum / 10 (`min_loss_lr_over_10`)", _geometric(low)),
-                      ("best rate of the constant sweep (seed 0)", f"{best:g}" if best else "not run")],
+        each = lambda values: ", ".join(f"{v:.2g}" for v in values)  # noqa: E731
+        report.table(["LR range test", "suggested rate (geometric mean over seeds)", "per seed"],
+                     [("steepest descent of the smoothed loss (`suggested_lr`)", _geometric(steep), each(steep)),
+                      ("loss minimum / 10 (`min_loss_lr_over_10`)", _geometric(low), each(low)),
+                      ("best rate of the constant sweep (seed 0)", f"{best:g}" if best else "not run", "")],
                      title="LR range test vs the constant-rate sweep")
         sweep_best = f"{best:g}" if best else "not run"
         report.finding(f"LR range test ({config['range_steps']} steps, {config['range_min_lr']:g} to "
@@ -305,15 +309,19 @@ def _figures(config, main, sweep, tests, arm_label, report):
     for j, r in enumerate(tests):
         axes[0].plot(r["lrs"], r["smoothed"], color="C0", alpha=0.5, lw=1, label="smoothed loss" if j == 0 else None)
         axes[0].axvline(r["suggested_lr"], color="C1", alpha=0.5, lw=1, label="suggested_lr" if j == 0 else None)
+        axes[0].axvline(r["min_loss_lr_over_10"], color="C3", alpha=0.5, lw=1, ls="--",
+                        label="min_loss_lr_over_10" if j == 0 else None)
     axes[0].set(xscale="log", xlabel="learning rate", ylabel="training loss (smoothed)",
                 title="LR range test, one per seed")
     done = [r for r in sweep if not r.get("diverged")]
     axes[1].plot([r["arm"]["lr"] for r in done], [100 * r["val_accuracy"] for r in done], "o-", color="C2")
     for r in tests:
         axes[1].axvline(r["suggested_lr"], color="C1", alpha=0.5, lw=1)
+        axes[1].axvline(r["min_loss_lr_over_10"], color="C3", alpha=0.5, lw=1, ls="--")
     axes[1].set(xscale="log", xlabel="constant learning rate", ylabel="final validation accuracy, %",
-                title="constant-rate sweep (seed 0) and the suggestions")
+                title="constant-rate sweep (seed 0)")
     axes[0].legend(fontsize=7)
     axes[0].set_xlim(config["range_min_lr"], config["range_max_lr"])
-    report.save_figure(fig, "lr_range", "LR range test per seed (vertical lines: its suggestions) "
+    report.save_figure(fig, "lr_range", "LR range test per seed (solid lines: suggested_lr, the "
+                       "steepest descent of the smoothed loss; dashed: the loss minimum's rate / 10) "
                        "against the constant-rate sweep.")
