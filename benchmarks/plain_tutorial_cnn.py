@@ -58,6 +58,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-limit", type=int, help="first N training images (smoke runs only)")
+    p.add_argument("--test-limit", type=int, help="first N test images (smoke runs only)")
     p.add_argument("--data-dir", default=os.environ.get(
         "KERAS_SEMINAR_DATA", os.path.expanduser("~/.keras_seminar/data")))
     args = p.parse_args(argv)
@@ -66,8 +68,9 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load(args.dataset, args.data_dir)
-    x_train = (x_train.astype("float32") / 255.0)[..., None]
-    x_test = (x_test.astype("float32") / 255.0)[..., None]
+    x_train = (x_train[:args.train_limit].astype("float32") / 255.0)[..., None]
+    x_test = (x_test[:args.test_limit].astype("float32") / 255.0)[..., None]
+    y_train, y_test = y_train[:args.train_limit], y_test[:args.test_limit]
     model = keras.Sequential([
         keras.Input((28, 28, 1)),
         keras.layers.Conv2D(32, 5, padding="same", activation="relu"),

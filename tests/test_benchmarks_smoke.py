@@ -115,3 +115,22 @@ def test_zoo_table_command_repeats_zoo_args():
         zoo_table._zoo_args(runs)
     runs[0]["environment"]["command"] = "keras-seminar train --seed 0 --slim --quiet"
     assert zoo_table._zoo_args(runs) == ""
+
+
+def test_plain_tutorial_cnn_smoke():
+    record = _last_json(_run("plain_tutorial_cnn.py", "--epochs", "1", "--train-limit", "512",
+                             "--test-limit", "256"))
+    (epoch,) = record["epochs"]
+    assert 0.1 < epoch["test_accuracy"] <= 1 and epoch["seconds_from_start"] > 0
+    assert record["batch_size"] == 100 and record["dataset"] == "fashion_mnist"
+
+
+def test_cpu_speed_reads_results_the_way_it_reports_them():
+    import runpy
+
+    cpu_speed = runpy.run_path(os.path.join(ROOT, "benchmarks", "cpu_speed.py"))
+    out = 'resuming...\n{\n  "test": {"accuracy": 0.9}, "x": [1, {"y": 2}]\n}\nTest accuracy: 0.9\n'
+    assert cpu_speed["_last_json"](out) == {"test": {"accuracy": 0.9}, "x": [1, {"y": 2}]}
+    runs = [{"t": 3.0}, {"t": 1.0}, {"t": 2.0}]
+    assert cpu_speed["_median"](runs, "t") == 2.0
+    assert cpu_speed["_median"]([*runs, {"t": None}], "t") is None  # a seed that never got there

@@ -21,7 +21,7 @@ from keras_seminar.models.registry import ModelSpec, Recipe, register
 RECIPE = Recipe(epochs=10, batch_size=256, optimizer="adam", learning_rate=8e-3,
                 schedule="onecycle", warmup=0.2, label_smoothing=0.1, augment=None)
 
-_BN = {"momentum": 0.9, "epsilon": 1e-5}
+BN = {"momentum": 0.9, "epsilon": 1e-5}  # airbench's; speedrun shares it
 
 OPTIONS = frozenset({"stackwise_num_filters", "dense_units", "dropout", "activation",
                      "kernel_regularizer", "kernel_constraint", "output_constraint",
@@ -30,14 +30,19 @@ SEARCH_SPACE = {"width": ("stackwise_num_filters", "dense_units"),
                 "depth": {"option": "stackwise_num_filters", "rule": "length", "choices": (2, 3)}}
 
 
-def apply_fast_block(x, filters, activation, kernel_regularizer, kernel_constraint, name):
-    """conv3x3 (no bias) -> 2x2 max-pool -> BN -> activation: the costly maps stay small."""
+def apply_fast_block(x, filters, activation, kernel_regularizer, kernel_constraint, name,
+                     suffix=""):
+    """conv3x3 (no bias) -> 2x2 max-pool -> BN -> activation: the costly maps stay small.
+
+    Layers are named `{name}_conv{suffix}`, `{name}_pool`, `{name}_bn{suffix}`,
+    `{name}_act{suffix}` (speedrun's block starts with this one, suffix "1").
+    """
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
                             kernel_regularizer=kernel_regularizer,
-                            kernel_constraint=kernel_constraint, name=f"{name}_conv")(x)
+                            kernel_constraint=kernel_constraint, name=f"{name}_conv{suffix}")(x)
     x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-    x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn")(x)
-    return keras.layers.Activation(activation, name=f"{name}_act")(x)
+    x = keras.layers.BatchNormalization(**BN, name=f"{name}_bn{suffix}")(x)
+    return keras.layers.Activation(activation, name=f"{name}_act{suffix}")(x)
 
 
 def build_fast_cnn(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filters=(16, 32, 64),

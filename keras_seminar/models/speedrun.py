@@ -11,6 +11,7 @@ import functools
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models.fast_cnn import BN, apply_fast_block
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam + one-cycle at batch 256, label smoothing 0.2, shifts of up to 2 pixels and flips (where
@@ -19,8 +20,6 @@ from keras_seminar.models.registry import ModelSpec, Recipe, register
 RECIPE = Recipe(epochs=16, batch_size=256, optimizer="adam", learning_rate=3e-3,
                 schedule="onecycle", warmup=0.15, label_smoothing=0.2,
                 augment={"shift": 2, "flip": True}, tta=True)
-
-_BN = {"momentum": 0.9, "epsilon": 1e-5}
 
 
 # No `dropout` (batch norm and a short schedule regularize it, as in airbench).
@@ -33,16 +32,12 @@ SEARCH_SPACE = {"width": ("stackwise_num_filters", "stem_filters"),
 
 def apply_speedrun_block(x, filters, activation, kernel_regularizer, kernel_constraint, name):
     """conv3x3 -> 2x2 max-pool -> BN -> act -> conv3x3 -> BN -> act (airbench's ConvGroup)."""
-    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                            kernel_regularizer=kernel_regularizer,
-                            kernel_constraint=kernel_constraint, name=f"{name}_conv1")(x)
-    x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-    x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn1")(x)
-    x = keras.layers.Activation(activation, name=f"{name}_act1")(x)
+    x = apply_fast_block(x, filters, activation, kernel_regularizer, kernel_constraint, name,
+                         suffix="1")
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
                             kernel_regularizer=kernel_regularizer,
                             kernel_constraint=kernel_constraint, name=f"{name}_conv2")(x)
-    x = keras.layers.BatchNormalization(**_BN, name=f"{name}_bn2")(x)
+    x = keras.layers.BatchNormalization(**BN, name=f"{name}_bn2")(x)
     return keras.layers.Activation(activation, name=f"{name}_act2")(x)
 
 
@@ -76,7 +71,7 @@ def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
     x = _common.augmentation(inputs, augment)
     x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, kernel_regularizer=reg,
                             kernel_constraint=constraint, name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(**_BN, name="stem_bn")(x)
+    x = keras.layers.BatchNormalization(**BN, name="stem_bn")(x)
     x = keras.layers.Activation(activation, name="stem_act")(x)
     for i, f in enumerate(filters):
         x = apply_speedrun_block(x, f, activation, reg, constraint, name=f"stage{i + 1}")
