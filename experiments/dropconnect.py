@@ -91,7 +91,7 @@ def render(results, report):
                      LITERATURE.get(arm, "") if config["hidden"] == [800, 800] else ""))
     report.table(["arm", "test error, %", "validation error at the best epoch, %",
                   "train error at the best epoch, % (noise on)", "best epoch (mean) / most epochs run",
-                  "Wan et al. 2013, %"], rows,
+                  "Wan et al. 2013, % (± std, quoted from memory)"], rows,
                  title="Test error: mean ± 95% CI over seeds (Student t, sample std)")
     diffs = []
     for a, b in (("dropconnect", "dropout"), ("dropout", "none"), ("dropconnect", "none")):
@@ -104,6 +104,7 @@ def render(results, report):
     report.table(["arms", "test error difference, points"], diffs,
                  title="Paired differences (same seed: same split, data order and initial weights)")
     stopped = sum(r["epochs_run"] < config["max_epochs"] for r in results["runs"])
+    capped = len(results["runs"]) - stopped
     hidden = "-".join(str(h) for h in config["hidden"])
     report.text(
         f"Every net: 784-{hidden}-10 ReLU, the zoo `mlp` with `dropout={config['rate']:g}` (after "
@@ -112,11 +113,11 @@ def render(results, report):
         f"{config['learning_rate']:g}, batch {config['batch_size']}, trained until the validation "
         f"loss had not improved for {config['patience']} epochs (at most {config['max_epochs']}); "
         f"the best validation-loss epoch's weights are tested on {config['test_limit'] or 10_000:,} "
-        f"test images. {stopped} of {len(results['runs'])} runs stopped early; "
-        f"{len(results['runs']) - stopped} reached the {config['max_epochs']}-epoch cap (their "
-        f"validation loss had still reached a new low within the last {config['patience']} "
-        "epochs, so a longer budget could lower their error). The curves below show it run by "
-        "run.\n\n"
+        f"test images. {stopped} of {len(results['runs'])} runs stopped early"
+        + (f"; {capped} reached the {config['max_epochs']}-epoch cap (their validation loss had "
+           f"still reached a new low within the last {config['patience']} epochs, so a longer "
+           "budget could lower their error)" if capped else ", none at the epoch cap")
+        + ". The curves below show it run by run.\n\n"
         "Literature: Wan et al. (2013, ICML, 'Regularization of Neural Networks using "
         "DropConnect', PMLR 28(3):1058-1066) report on MNIST without augmentation, for this "
         "784-800-800-10 ReLU net, DropConnect 1.20% ± 0.03, Dropout 1.28% ± 0.04 and no drop "
