@@ -16,7 +16,7 @@ import sys
 
 FALLBACKS = ("jax", "torch")
 # Measured by `python benchmarks/cpu_speed.py --parts backends` (benchmarks/results/cpu_speed.json).
-JAX_CPU_SLOWDOWN = "about 2-3x"
+JAX_CPU_SLOWDOWN = "2.3-9x"  # cnn 2.3, speedrun_small 2.5, fast_cnn 3.0, lenet5 9.0 (2026-12-03)
 _CHOICE = {"backend": None, "reason": None}
 
 
