@@ -24,22 +24,26 @@ import numpy as np
 TARGETS = {
     "mnist": {"softmax": 92.0, "cnn": 99.2, "lenet5": 99.0, "resnet20": 99.5, "lstm": 98.8,
               "maxout_mlp": 98.9, "nin": 99.4},
-    "fashion_mnist": {"softmax": 84.0, "cnn": 91.5, "resnet20": 94.0, "wrn16_4": 95.5,
+    "fashion_mnist": {"softmax": 84.0, "cnn": 91.5, "fast_cnn": 92.0, "resnet20": 94.0, "wrn16_4": 95.5,
                       "wrn28_10": 95.5, "lstm": 89.0, "maxout_cnn": 90.5,
                       "nin": 92.5},
 }
 
 
 # Too slow for the 2-core CPU (400+ s an epoch): trained on a GPU machine.
-GPU_MODELS = ("resnet20", "wrn16_4", "wrn28_10", "nin", "maxout_cnn")
+GPU_MODELS = ("resnet20", "wrn16_4", "wrn28_10", "nin", "maxout_cnn", "densenet_bc40")
+# GPU rows without an issue target (the DenseNet issue asks for a result, not a figure).
+UNTARGETED = {"fashion_mnist": ("densenet_bc40",)}
 
 
 def pending_rows(rows):
     """'pending: needs GPU' rows, with their command, for targets no run has covered yet."""
     done = {(r["dataset"], r["model"]) for r in rows}
+    wanted = [(d, m, t) for d, targets in sorted(TARGETS.items()) for m, t in targets.items()]
+    wanted += [(d, m, "-") for d, names in sorted(UNTARGETED.items()) for m in names]
     return [{"dataset": dataset, "model": model, "target": target, "pending": "needs GPU",
              "command": f'KERAS_BACKEND=jax bash benchmarks/zoo.sh {model} {dataset} "0 1"'}
-            for dataset, targets in sorted(TARGETS.items()) for model, target in targets.items()
+            for dataset, model, target in wanted
             if model in GPU_MODELS and (dataset, model) not in done]
 
 
