@@ -38,24 +38,45 @@ BACKEND_FREE=(
 
 has_paths=0
 for arg in "$@"; do case $arg in -*) ;; *) has_paths=1 ;; esac; done
-status=0
-for backend in ${TEST_BACKENDS:-tensorflow jax torch}; do
+# The passes run side by side (TEST_PARALLEL=0: one after another): much of a pass is one Python
+# thread (collection, tracing, compiling, fresh processes), so two share 2 cores well. Each
+# pass writes its own log and temp folder; a log is shown whole when its pass ends.
+logs=$(mktemp -d)
+run_pass() {  # run_pass BACKEND: one pytest session in that backend's environment
+  local backend=$1 venv subset=()
   case $backend in
-    tensorflow) venv=.venv; subset=() ;;
-    jax) venv=.venv-jax; subset=(); for path in "${BACKEND_FREE[@]}"; do subset+=(--ignore "$path"); done ;;
+    tensorflow) venv=.venv ;;
+    jax) venv=.venv-jax; for path in "${BACKEND_FREE[@]}"; do subset+=(--ignore "$path"); done ;;
     torch) venv=.venv-torch; subset=("${TORCH_SUBSET[@]}") ;;
-    *) echo "test: unknown backend $backend in TEST_BACKENDS" >&2; exit 1 ;;
+    *) echo "test: unknown backend $backend in TEST_BACKENDS" >&2; return 1 ;;
   esac
   if [ $has_paths -eq 1 ]; then subset=(); fi
   if [ ! -x $venv/bin/python ]; then
-    echo "test: $venv is missing; run .ci/setup.sh first" >&2; status=1; continue
+    echo "test: $venv is missing; run .ci/setup.sh first" >&2; return 1
   fi
   echo "=== pytest on the $backend backend ($venv)"
-  start=$SECONDS
-  KERAS_BACKEND=$backend $venv/bin/python -m pytest -q -p no:cacheprovider "${subset[@]}" "$@"
+  local start=$SECONDS rc
+  KERAS_BACKEND=$backend $venv/bin/python -m pytest -q -p no:cacheprovider \
+    --basetemp "$logs/tmp-$backend" "${subset[@]}" "$@"
   rc=$?
   echo "=== $backend: exit $rc after $((SECONDS - start)) s"
   if [ $rc -eq 5 ]; then rc=0; fi  # pytest: no tests collected
-  if [ $rc -ne 0 ]; then status=$rc; fi
+  return $rc
+}
+status=0
+pids=()
+backends=(${TEST_BACKENDS:-tensorflow jax torch})
+for backend in "${backends[@]}"; do
+  if [ "${TEST_PARALLEL:-1}" = 0 ]; then
+    run_pass "$backend" "$@" || status=1
+  else
+    run_pass "$backend" "$@" > "$logs/$backend.log" 2>&1 &
+    pids+=($!)
+  fi
 done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || status=1
+  cat "$logs/${backends[$i]}.log"
+done
+rm -rf "$logs"
 exit $status

@@ -29,6 +29,7 @@ from keras_seminar import _io, datasets, models, saving
 from keras_seminar.backend import device_description
 from keras_seminar.errors import UsageError
 from keras_seminar.training import fit_arrays, images_to_inputs, recipe_for, test_metrics
+from keras_seminar.training.plan import DEFAULT_STEPS_PER_EXECUTION
 
 EXPERIMENTS = ("positivity", "sparsity", "robustness", "gradient_norms", "information_plane",
                "depth", "receptive_fields", "game_of_life", "dropconnect", "schedules")
@@ -80,12 +81,15 @@ def build_mlp(seed, **options):
     return models.build_model("mlp", **options)
 
 
-def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp", **recipe):
+def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp",
+        steps_per_execution=DEFAULT_STEPS_PER_EXECUTION, **recipe):
     """Trains `model` on `data` with `model_name`'s recipe and the `recipe` overrides (epochs,
-    learning_rate, batch_size, ...) through `training.fit_arrays`; returns the history dict."""
+    learning_rate, batch_size, ...) through `training.fit_arrays`; returns the history dict.
+    Callbacks see every `steps_per_execution`-th step (1 for per-step measurements)."""
     history = fit_arrays(model, recipe_for(model_name, **recipe), data.x_train, data.y_train,
                          validation_data=data.validation if validation else None,
-                         callbacks=list(callbacks), seed=seed)
+                         callbacks=list(callbacks), seed=seed,
+                         steps_per_execution=steps_per_execution)
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 

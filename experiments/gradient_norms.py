@@ -43,7 +43,7 @@ def run(config, report, seeds):
         model = build_model("cnn", filters=config.filters, dense_units=config.dense_units, dropout=0.25)
         monitor = GradientNormMonitor(data.x_train[:256], data.y_train[:256], every_n_steps=config.every_n_steps)
         _runner.fit(model, data, seed, callbacks=[monitor], model_name="cnn", epochs=config.epochs,
-                    batch_size=config.batch_size, learning_rate=config.learning_rate,
+                    steps_per_execution=1, batch_size=config.batch_size, learning_rate=config.learning_rate,
                     optimizer=config.optimizer, schedule="constant")
         h = monitor.history
         norms = plots.running_mean(h["global_norm"], 10)

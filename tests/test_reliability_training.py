@@ -76,6 +76,8 @@ class PoisonWeights(keras.callbacks.Callback):
 
 
 def _nan_config(tmp_path, **kwargs):
+    # One step per call, so the poison and the guard see every batch.
+    kwargs.setdefault("steps_per_execution", 1)
     return TrainConfig(model="softmax", dataset="mnist", epochs=3, train_limit=1024,
                        test_limit=128, validation_split=0.01, runs_dir=str(tmp_path / "runs"),
                        verbose=0, **kwargs)

@@ -8,18 +8,22 @@ import keras
 class NaNGuard(keras.callbacks.Callback):
     """Like `keras.callbacks.TerminateOnNaN`, but keeps `diverged_at` so callers can fail clearly.
 
-    After `fit`, `guard.diverged_at` is None or `(epoch, batch, loss)`.
+    After `fit`, `guard.diverged_at` is None or `(epoch, batch, loss)`. With
+    `steps_per_execution` > 1 Keras reports only the last step of each call, so `batch` is then
+    the range of steps that call ran, e.g. "1-16".
     """
 
     def on_train_begin(self, logs=None):
         self.diverged_at = None
-        self._epoch = 0
+        self._epoch, self._after = 0, -1
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._after = -1  # the last step seen in this epoch
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
+        first, self._after = self._after + 1, batch
         if loss is not None and not math.isfinite(float(loss)):
-            self.diverged_at = (self._epoch, batch, float(loss))
+            self.diverged_at = (self._epoch, batch if first >= batch else f"{first}-{batch}", float(loss))
             self.model.stop_training = True

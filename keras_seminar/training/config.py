@@ -41,7 +41,8 @@ class TrainConfig:
         monitors: names from `keras_seminar.callbacks.monitors.MONITORS`, measured on a fixed
             probe of 512 validation images and written beside the TensorBoard logs.
         distribute: train data-parallel on every device; batch_size is the global batch.
-        steps_per_execution: train steps per call from `fit`.
+        steps_per_execution: train steps per call from `fit`. None: `plan.DEFAULT_STEPS_PER_EXECUTION`
+            (a whole epoch per call with `fused`). Per-batch callbacks then see every Nth step.
         fused: keep the training set on the accelerator (see `keras_seminar.fused`).
         tta: test-time flips. None: the recipe's choice where labels survive flips; True:
             always (an error for MNIST); False: never.
@@ -69,7 +70,7 @@ class TrainConfig:
     callbacks: list = dataclasses.field(default_factory=list)
     monitors: tuple = ()
     distribute: bool = False
-    steps_per_execution: int = 1
+    steps_per_execution: int | None = None
     fused: bool = False
     tta: bool | None = None
     compile_cache: str | None = None
@@ -84,7 +85,8 @@ class TrainConfig:
         self.dataset = v.check_choice("dataset", self.dataset, datasets.DATASETS)
         for field in ("epochs", "batch_size", "train_limit", "test_limit"):
             setattr(self, field, v.check_int(field, getattr(self, field), 1, allow_none=True))
-        self.steps_per_execution = v.check_int("steps_per_execution", self.steps_per_execution, 1)
+        self.steps_per_execution = v.check_int("steps_per_execution", self.steps_per_execution, 1,
+                                              allow_none=True)
         self.seed = v.check_int("seed", self.seed, 0)
         self.learning_rate = v.check_float("learning_rate", self.learning_rate, 0, low_open=True,
                                            allow_none=True)

@@ -21,7 +21,9 @@ def images_to_inputs(x):
     if x.ndim == 3:
         x = x[..., None]
     if x.dtype == np.uint8:
-        return x.astype("float32") / 255.0
+        out = x.astype("float32")
+        out /= 255.0  # in place: the same values as `x / 255.0`, one copy fewer
+        return out
     return x.astype("float32")
 
 
@@ -74,7 +76,8 @@ def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=
         seed: seeds Keras before compiling (weights already built are not re-drawn) and the
             fused shuffling.
         epochs: total epochs (default `recipe.epochs`); a backup callback may start it later.
-        steps_per_execution, fused: see `TrainConfig`.
+        steps_per_execution, fused: see `TrainConfig` (here None means 1 step per call, or a
+            whole epoch with `fused`).
 
     Returns:
         The `keras.callbacks.History` of this fit.
@@ -83,12 +86,12 @@ def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=
         keras.utils.set_random_seed(seed)
     epochs = recipe.epochs if epochs is None else epochs
     steps = -(-len(x_train) // recipe.batch_size)
-    compile_model(model, recipe, steps, 1 if fused else steps_per_execution)
+    compile_model(model, recipe, steps, 1 if fused or not steps_per_execution else steps_per_execution)
     guard = NaNGuard()
     fit_kwargs = {"epochs": epochs, "callbacks": [guard, *callbacks], "verbose": verbose,
                   "validation_data": validation_data}
     if fused:
-        per_call = steps_per_execution if steps_per_execution > 1 else None
+        per_call = steps_per_execution if (steps_per_execution or 1) > 1 else None
         history = fit_fused(model, x_train, y_train, recipe.batch_size, steps_per_call=per_call,
                             seed=seed, **fit_kwargs)
     else:

@@ -70,7 +70,7 @@ def fit(plan, p):
     fit_arrays(model, plan.recipe, p.x_train, p.y_train,
                validation_data=(p.x_val, p.y_val) if len(p.x_val) else None,
                callbacks=callbacks, verbose=c.verbose, seed=c.seed,
-               steps_per_execution=c.steps_per_execution, fused=c.fused)
+               steps_per_execution=plan.steps_per_execution, fused=c.fused)
     return model, backup
 
 
