@@ -111,6 +111,10 @@ def _finetune(results, report):
                   "sparsity, %", "pruned acc, %", "pruned acc - control, points"], rows,
                  title=f"Fine-tuning trained nets for {config['finetune_epochs']} epochs (Adam 1e-4), "
                        "then pruning; 'none' is the equal-epochs control")
+    sources = sorted({f"{r['arm']['model']}: {r.get('pretrained', 'trained here')}"
+                      for recs in groups.values() for r in recs})
+    report.text("Starting points (a shipped zoo model is one trained net; the seeds then vary "
+                "only the fine-tune's data order): " + "; ".join(sources) + ".")
 
 
 def _frontier_plot(results, front, report):
