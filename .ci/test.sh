@@ -44,6 +44,7 @@ for arg in "$@"; do case $arg in -*) ;; *) has_paths=1 ;; esac; done
 logs=$(mktemp -d)
 run_pass() {  # run_pass BACKEND: one pytest session in that backend's environment
   local backend=$1 venv subset=()
+  shift
   case $backend in
     tensorflow) venv=.venv ;;
     jax) venv=.venv-jax; for path in "${BACKEND_FREE[@]}"; do subset+=(--ignore "$path"); done ;;
