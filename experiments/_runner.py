@@ -29,10 +29,11 @@ from keras_seminar import _io, datasets, models, saving
 from keras_seminar.backend import device_description
 from keras_seminar.errors import UsageError
 from keras_seminar.training import fit_arrays, images_to_inputs, recipe_for, test_metrics
-from keras_seminar.training.plan import DEFAULT_STEPS_PER_EXECUTION
+from keras_seminar.training.plan import default_steps_per_execution
 
 EXPERIMENTS = ("positivity", "sparsity", "robustness", "gradient_norms", "information_plane",
-               "depth", "receptive_fields", "game_of_life", "dropconnect", "schedules")
+               "depth", "receptive_fields", "game_of_life", "dropconnect", "schedules",
+               "stochastic_rounding")
 SCALES = ("full", "smoke")
 VALIDATION_SPLIT = 0.1  # 60k -> 54k train / 6k validation
 
@@ -82,14 +83,15 @@ def build_mlp(seed, **options):
 
 
 def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp",
-        steps_per_execution=DEFAULT_STEPS_PER_EXECUTION, **recipe):
+        steps_per_execution=None, **recipe):
     """Trains `model` on `data` with `model_name`'s recipe and the `recipe` overrides (epochs,
     learning_rate, batch_size, ...) through `training.fit_arrays`; returns the history dict.
-    Callbacks see every `steps_per_execution`-th step (1 for per-step measurements)."""
+    Callbacks see every `steps_per_execution`-th step (1 for per-step measurements; None: the
+    package's default for this backend, 16 on TensorFlow)."""
     history = fit_arrays(model, recipe_for(model_name, **recipe), data.x_train, data.y_train,
                          validation_data=data.validation if validation else None,
                          callbacks=list(callbacks), seed=seed,
-                         steps_per_execution=steps_per_execution)
+                         steps_per_execution=steps_per_execution or default_steps_per_execution())
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 

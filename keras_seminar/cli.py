@@ -80,7 +80,8 @@ def add_train_arguments(p):
     p.add_argument("--distribute", action="store_true",
                    help="data-parallel on every GPU (or CPU device): JAX DataParallel / TF MirroredStrategy")
     p.add_argument("--steps-per-execution", type=_positive_int, default=None,
-                   help="train steps per compiled call (default: 16; with --fused a whole epoch)")
+                   help="train steps per compiled call (default: 16 on TensorFlow, else 1; with "
+                        "--fused a whole epoch)")
     p.add_argument("--fused", action="store_true",
                    help="training set resident on the device, --steps-per-execution steps (default: "
                         "a whole epoch) per compiled call; one device")

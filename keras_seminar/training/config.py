@@ -41,8 +41,9 @@ class TrainConfig:
         monitors: names from `keras_seminar.callbacks.monitors.MONITORS`, measured on a fixed
             probe of 512 validation images and written beside the TensorBoard logs.
         distribute: train data-parallel on every device; batch_size is the global batch.
-        steps_per_execution: train steps per call from `fit`. None: `plan.DEFAULT_STEPS_PER_EXECUTION`
-            (a whole epoch per call with `fused`). Per-batch callbacks then see every Nth step.
+        steps_per_execution: train steps per call from `fit`. None: 16 on TensorFlow, 1
+            elsewhere, a whole epoch with `fused` (`plan.default_steps_per_execution`).
+            Per-batch callbacks then see every Nth step.
         fused: keep the training set on the accelerator (see `keras_seminar.fused`).
         tta: test-time flips. None: the recipe's choice where labels survive flips; True:
             always (an error for MNIST); False: never.

@@ -20,11 +20,22 @@ from keras_seminar import _validators as v
 from keras_seminar import datasets, models
 from keras_seminar.errors import UsageError
 
-# Train steps per compiled call when the user sets none. 16 cut the default model's 3-epoch CPU
-# run from 47.8 s to 40.1 s wall with the same weights (TensorFlow compiles the 16 steps into
-# one call; benchmarks/results/cpu_measurements.md); on JAX and torch Keras runs the steps in
-# a Python loop, as with 1.
+# Train steps per compiled call on TensorFlow when the user sets none. TensorFlow compiles the
+# 16 steps into one call: the default model's 3-epoch CPU run went from 47.7-52.7 s to
+# 41.7-46.6 s wall with the same weights (benchmarks/results/cpu_measurements.md). Keras on JAX
+# runs the steps in a Python loop (nothing to gain) and on torch refuses more than 1.
 DEFAULT_STEPS_PER_EXECUTION = 16
+
+
+def default_steps_per_execution(fused=False, distribute=False):
+    """Steps per call when the user chose none: a whole epoch when fused (None), 1 when
+    distributed (Keras's TensorFlow multi-step loop fails under MirroredStrategy:
+    tests/test_distribute.py) or off TensorFlow, else `DEFAULT_STEPS_PER_EXECUTION`."""
+    if fused:
+        return None
+    if distribute or keras.backend.backend() != "tensorflow":
+        return 1
+    return DEFAULT_STEPS_PER_EXECUTION
 
 
 def get_spec(name):
@@ -102,15 +113,11 @@ class Plan:
 
     @property
     def steps_per_execution(self):
-        """The steps per call this run uses: the user's, else a whole epoch when fused (None),
-        1 when distributed (Keras's TensorFlow multi-step loop fails under MirroredStrategy:
-        tests/test_distribute.py), else `DEFAULT_STEPS_PER_EXECUTION`."""
+        """The steps per call this run uses: the user's, else `default_steps_per_execution`."""
         c = self.config
         if c.steps_per_execution is not None:
             return c.steps_per_execution
-        if c.fused:
-            return None
-        return 1 if c.distribute else DEFAULT_STEPS_PER_EXECUTION
+        return default_steps_per_execution(c.fused, c.distribute)
 
     def record(self):
         """The plan as JSON: what the weights depend on (`training`), what only the evaluation
