@@ -67,3 +67,12 @@ def test_integer_inputs_are_refused(dtype):
     kind = "bool" if dtype == "bool" else "u?int"  # JAX without x64 holds int64 as int32
     with pytest.raises(ValueError, match=f"floating-point inputs.*inputs.dtype={kind}"):
         StochasticRounding()(np.ones((2, 3), dtype), training=True)
+
+
+def test_nearest_mode_rounds_to_nearest_in_training_too():
+    layer = StochasticRounding(integer_bits=4, fractional_bits=2, rounding="nearest")
+    x = np.full((500,), 0.3, "float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=True)), 0.25)
+    assert StochasticRounding.from_config(layer.get_config()).rounding == "nearest"
+    with pytest.raises(ValueError, match="rounding='floor'"):
+        StochasticRounding(rounding="floor")

@@ -1,0 +1,192 @@
+"""16-bit fixed-point training with stochastic vs round-to-nearest rounding (Gupta et al. 2015)."""
+
+import dataclasses
+import time
+
+import keras
+import numpy as np
+
+from experiments import _report, _runner, stats
+from keras_seminar.fixed_point_sgd import FixedPointSGD
+from keras_seminar.layers import StochasticRounding
+
+TITLE = "Stochastic rounding in 16-bit fixed-point training"
+QUESTION = ("Does an MNIST MLP trained with 16-bit fixed-point weights and activations match "
+            "float32 when rounding is stochastic, and fail or degrade with round-to-nearest "
+            "(Gupta et al. 2015)? At which fractional length FL does round-to-nearest break? "
+            "(toolbox measured: the package's StochasticRounding and FixedPointSGD)")
+ROUNDINGS = ("nearest", "stochastic")
+# Gupta et al. (2015), Fig. 2, MNIST 784-1000-1000-10 ReLU, 16-bit <IL, FL>: quoted from memory
+# (the stored pages the search tool reached give only the abstract): float32 ~1.4% test error;
+# stochastic rounding at FL = 8, 10, 14 close to float32 (FL = 8 a little worse); round-to-nearest
+# degrades as FL grows, FL = 14 failing to train.
+LITERATURE = {"float32": "~1.4", ("stochastic", 14): "~1.4 (≈ float32)", ("nearest", 14): "fails to train",
+              ("stochastic", 10): "≈ float32", ("nearest", 10): "degraded",
+              ("stochastic", 8): "a little above float32", ("nearest", 8): "degraded"}
+
+
+@dataclasses.dataclass
+class Config:
+    dataset: str = "mnist"
+    hidden: tuple = (1000, 1000)  # Gupta et al.'s 784-1000-1000-10 ReLU MLP
+    word_bits: int = 16           # IL + FL (sign included in IL)
+    fractional_bits: tuple = (8, 10, 14)  # FL sweep (the paper's); IL = word_bits - FL
+    roundings: tuple = ROUNDINGS
+    learning_rate: float = 0.01   # plain SGD, no momentum, no weight decay, constant rate
+    batch_size: int = 100
+    epochs: int = 3               # a fixed budget, the same for every arm (2-core CPU: ~35 min)
+    train_limit: int | None = None  # None: all 54k training images (6k are validation)
+    test_limit: int | None = None   # None: all 10k test images
+    seeds: int = 5
+
+
+CONFIG = Config()
+SMOKE = Config(hidden=(16,), fractional_bits=(12,), learning_rate=0.1, epochs=1, train_limit=300, test_limit=100,
+               seeds=2)
+
+
+def arms(config):
+    """`[{"arm": "float32"}, {"arm": "fixed", "fractional_bits": FL, "rounding": r}, ...]`."""
+    for fl in config.fractional_bits:
+        if isinstance(fl, bool) or not isinstance(fl, int) or not 0 <= fl < config.word_bits:
+            raise ValueError(f"Expected fractional_bits in [0, word_bits={config.word_bits}). "
+                             f"Received: fractional_bits={fl!r}")
+    for r in config.roundings:
+        if r not in ROUNDINGS:
+            raise ValueError(f"Expected roundings from {ROUNDINGS}. Received: {r!r}")
+    return [{"arm": "float32"}] + [{"arm": "fixed", "fractional_bits": fl, "rounding": r}
+                                   for fl in config.fractional_bits for r in config.roundings]
+
+
+def build(config, arm, seed):
+    """Flatten - [Dense - round - ReLU] x hidden - Dense - round - softmax; no rounding in float32.
+
+    Every Dense output (the GEMM result) is rounded to `<IL, FL>` the arm's way in training and
+    to nearest at test time; the weights are rounded by the optimizer after each step.
+    """
+    keras.utils.set_random_seed(seed)
+    fixed = arm["arm"] == "fixed"
+    layers = [keras.Input((28, 28, 1)), keras.layers.Flatten()]
+    for i, units in enumerate((*config.hidden, 10)):
+        layers.append(keras.layers.Dense(units, name=f"dense{i + 1}"))
+        if fixed:
+            layers.append(StochasticRounding(config.word_bits - arm["fractional_bits"], arm["fractional_bits"],
+                                             seed=seed * 100 + i, rounding=arm["rounding"], name=f"round{i + 1}"))
+        layers.append(keras.layers.Activation("relu" if i < len(config.hidden) else "softmax"))
+    model = keras.Sequential(layers)
+    if fixed:
+        opt = FixedPointSGD(config.learning_rate, config.word_bits - arm["fractional_bits"],
+                            arm["fractional_bits"], arm["rounding"], seed=seed)
+    else:
+        opt = keras.optimizers.SGD(config.learning_rate)
+    # A custom optimizer: the package's fit path (`training.fit_arrays`) builds its own from a
+    # recipe, so these nets are compiled and fitted here, with the same loss and metric.
+    model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def run(config, seeds, runs):
+    for seed in seeds:  # seed by seed: every finished seed is a complete paired comparison
+        data = None
+        for arm in arms(config):
+            if runs.get(arm, seed):
+                continue
+            data = data or _runner.load(config.dataset, seed, config.train_limit, test_limit=config.test_limit)
+            model = build(config, arm, seed)
+            start = time.perf_counter()
+            history = model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+                                validation_data=data.validation, verbose=0)
+            h = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+            runs.add(arm, seed, test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
+                     val_error=1.0 - h["val_accuracy"][-1], train_error=1.0 - h["accuracy"][-1],
+                     seconds=round(time.perf_counter() - start, 1), history=h)
+    return {}
+
+
+def _label(arm, word_bits):
+    if arm["arm"] == "float32":
+        return "float32"
+    fl = arm["fractional_bits"]
+    return f"<{word_bits - fl},{fl}> {arm['rounding']}"
+
+
+def _literature(arm, config):
+    if config["hidden"] != [1000, 1000] or config["word_bits"] != 16:
+        return ""
+    return LITERATURE.get("float32" if arm["arm"] == "float32" else (arm["rounding"], arm["fractional_bits"]), "")
+
+
+def render(results, report):
+    config = results["config"]
+    arm_list = [a for a in arms(_runner_config(config))]
+    by_arm = {}
+    for r in sorted(results["runs"], key=lambda r: r["seed"]):
+        by_arm.setdefault(_label(r["arm"], config["word_bits"]), []).append(r)
+    base = {r["seed"]: r["test_error"] for r in by_arm.get("float32", [])}
+    rows, diffs = [], []
+    for arm in arm_list:
+        label = _label(arm, config["word_bits"])
+        recs = by_arm.get(label, [])
+        if not recs:
+            continue
+        err = [r["test_error"] for r in recs]
+        rows.append((label, stats.mean_ci(err).format(2, 100),
+                     stats.mean_ci([r["train_error"] for r in recs]).format(2, 100),
+                     f"{np.mean([r['seconds'] for r in recs]):.0f}", _literature(arm, config)))
+        pairs = [(r["test_error"], base[r["seed"]]) for r in recs if r["seed"] in base]
+        if arm["arm"] == "fixed" and pairs:
+            a, b = zip(*pairs)
+            diffs.append((f"{label} - float32", stats.paired_difference(a, b).format(2, 100)))
+            report.finding("Test error: " + stats.claim(label, a, "float32", b, digits=2, scale=100,
+                                                        unit=" points"))
+    report.table(["arm <IL,FL> rounding", "test error, %", "train error (last epoch), %",
+                  "seconds per run", "Gupta et al. 2015 (from memory)"], rows,
+                 title="Test error after the fixed budget: mean ± 95% CI over seeds (Student t)")
+    report.table(["arms", "test error difference, points"], diffs,
+                 title="Paired differences vs float32 (same seed: same split, data order, initial weights)")
+    for fl in config["fractional_bits"]:
+        a, b = (by_arm.get(_label({"arm": "fixed", "fractional_bits": fl, "rounding": r}, config["word_bits"]), [])
+                for r in ("nearest", "stochastic"))
+        seeds = sorted({r["seed"] for r in a} & {r["seed"] for r in b})
+        if seeds:
+            x = [next(r["test_error"] for r in a if r["seed"] == s) for s in seeds]
+            y = [next(r["test_error"] for r in b if r["seed"] == s) for s in seeds]
+            report.finding(f"FL={fl}: " + stats.claim("round-to-nearest", x, "stochastic rounding", y, digits=2,
+                                                       scale=100, unit=" points"))
+    hidden = "-".join(str(h) for h in config["hidden"])
+    report.text(
+        f"Every net: 784-{hidden}-10 ReLU, plain SGD (no momentum, no weight decay) at a constant "
+        f"{config['learning_rate']:g}, batch {config['batch_size']}, {config['epochs']} epochs for every arm "
+        "(a fixed budget; the last epoch's weights are tested). Fixed-point arms: every weight and bias is "
+        f"stored in the {config['word_bits']}-bit format <IL, FL> (IL = {config['word_bits']} - FL, sign "
+        "included): after each step the optimizer (`FixedPointSGD`) writes Round(w - lr * g) with no "
+        "float32 master copy, so with round-to-nearest an update below half a grid step 2^-FL is lost; every "
+        "Dense output (pre-activation, the GEMM result) is rounded by `StochasticRounding` the arm's way in "
+        "training (straight-through gradient) and to nearest at test time. Gradients, the loss and the "
+        "input pixels stay float32. Where we differ from Gupta et al. (2015, ICML, 'Deep Learning with "
+        "Limited Numerical Precision'): they also kept the back-propagated errors in fixed point and trained "
+        "far longer (their float32 reaches ~1.4%); here the budget is a few epochs on a 2-core CPU, so every "
+        "arm's error is above theirs and the comparison is at a matched budget, not at convergence. Their "
+        "figures are quoted from memory of Fig. 2; the search tool reached the paper's abstract only.")
+    _curves(config, arm_list, by_arm, report)
+
+
+def _runner_config(config):
+    return Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+
+
+def _curves(config, arm_list, by_arm, report):
+    fig, axes = _report.figure(ncols=2, width=4.6, height=3.4)
+    for i, arm in enumerate(arm_list):
+        label = _label(arm, config["word_bits"])
+        for j, r in enumerate(by_arm.get(label, [])):
+            h = r["history"]
+            epochs = np.arange(1, len(h["val_accuracy"]) + 1)
+            style = "--" if arm.get("rounding") == "nearest" else "-"
+            for ax, key in zip(axes, ("accuracy", "val_accuracy")):
+                ax.plot(epochs, 100 * (1 - np.asarray(h[key])), style, color=f"C{i}", alpha=0.7, lw=1,
+                        label=label if j == 0 else None)
+    for ax, what in zip(axes, ("train", "validation")):
+        ax.set(title=f"{what} error (dashed: round-to-nearest)", xlabel="epoch", ylabel="error, %", yscale="log")
+    axes[0].legend(fontsize=7)
+    report.save_figure(fig, "curves", "Error per epoch of every run and arm (one line per seed).")
