@@ -110,8 +110,9 @@ def _train(config, data, arm, seed, lr=None):
         recipe = {"schedule": "constant", "learning_rate": lr}
     clock = _Clock(every=max(1, steps // 20))
     model = _build(config, seed)
+    # One step per call: the clock and the cyclical schedule's callback act per step.
     history = _runner.fit(model, data, seed, callbacks=[*callbacks, clock], model_name=config.model,
-                          epochs=config.budget_epochs, **recipe)
+                          epochs=config.budget_epochs, steps_per_execution=1, **recipe)
     reached = [i for i, a in enumerate(history["val_accuracy"]) if a >= config.target]
     return {"test_accuracy": _runner.accuracy(model, data.x_test, data.y_test),
             "val_accuracy": history["val_accuracy"][-1],
