@@ -96,3 +96,40 @@ def generate(n, size=SIZE, delta=None, warmup=5, density=(0.01, 0.99), seed=0, m
         if not len(todo):
             break
     return start, stop, deltas
+
+
+def evolve(boards, delta):
+    """Evolves each board (N, H, W) its own `delta[i]` steps (an int applies to every board)."""
+    boards = np.asarray(boards)
+    if boards.ndim != 3:
+        raise ValueError(f"Expected boards of shape (N, H, W). Received: shape={boards.shape}")
+    delta = np.broadcast_to(np.asarray(delta), (len(boards),))
+    if not np.issubdtype(delta.dtype, np.integer) or (delta < 0).any():
+        raise ValueError(f"Expected non-negative integer deltas. Received: delta={np.unique(delta)[:5]}")
+    out = step(boards, 0)
+    for k in np.unique(delta):
+        m = delta == k
+        out[m] = step(out[m], int(k))
+    return out
+
+
+def score_2013(pred, start):
+    """Per-board mean absolute error of the predicted start board to the recorded one (Kaggle
+    2013: many start boards lead to the same stop board, only the recorded one counts)."""
+    pred, start = _pair(pred, start, "start")
+    return np.abs(pred.astype(np.int16) - start).mean(axis=(1, 2))
+
+
+def score_2020(pred, stop, delta):
+    """Per-board mean absolute error of the prediction evolved `delta` steps to the stop board
+    (Kaggle 2020: any start board that leads to the stop board scores 0)."""
+    pred, stop = _pair(pred, stop, "stop")
+    return np.abs(evolve(pred, delta).astype(np.int16) - stop).mean(axis=(1, 2))
+
+
+def _pair(pred, truth, name):
+    pred, truth = np.asarray(pred), np.asarray(truth)
+    if pred.shape != truth.shape or pred.ndim != 3:
+        raise ValueError(f"Expected pred and {name} of one shape (N, H, W). "
+                         f"Received: pred.shape={pred.shape}, {name}.shape={truth.shape}")
+    return step(pred, 0), truth

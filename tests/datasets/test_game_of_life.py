@@ -75,3 +75,32 @@ def test_step_rejects_bad_boards():
         game_of_life.step(np.full((3, 3), 2))
     with pytest.raises(ValueError, match="steps=-1"):
         game_of_life.step(np.zeros((3, 3)), -1)
+
+
+def test_scores_2013_and_2020_on_hand_made_boards():
+    blinker_h = _board([(2, 1), (2, 2), (2, 3)])
+    blinker_v = _board([(1, 2), (2, 2), (3, 2)])
+    block = _board([(1, 1), (1, 2), (2, 1), (2, 2)])
+    stop = np.stack([blinker_v, block, blinker_v])
+    start = np.stack([blinker_h, block, blinker_h])
+    # Board 0: the recorded start; board 1: dead (stop has 4 live cells); board 2: the stop board
+    # itself, which is not the recorded start but also not a predecessor (it evolves to blinker_h).
+    pred = np.stack([blinker_h, np.zeros_like(block), blinker_v])
+    np.testing.assert_allclose(game_of_life.score_2013(pred, start), [0, 4 / 36, 4 / 36])
+    np.testing.assert_allclose(game_of_life.score_2020(pred, stop, np.array([1, 1, 1])), [0, 4 / 36, 4 / 36])
+    # With delta 2 the vertical blinker is its own ancestor: 2013 still counts it wrong, 2020 not.
+    np.testing.assert_allclose(game_of_life.score_2020(pred[2:], stop[2:], 2), [0.0])
+    assert game_of_life.score_2013(pred[2:], start[2:])[0] > 0
+
+
+def test_evolve_per_board_delta_and_bad_input():
+    glider = _board([(0, 1), (1, 2), (2, 0), (2, 1), (2, 2)], size=8)
+    out = game_of_life.evolve(np.stack([glider, glider]), np.array([0, 4]))
+    np.testing.assert_array_equal(out[0], glider)
+    np.testing.assert_array_equal(out[1], np.roll(glider, (1, 1), axis=(0, 1)))
+    with pytest.raises(ValueError, match="shape=\\(8, 8\\)"):
+        game_of_life.evolve(glider, 1)
+    with pytest.raises(ValueError, match="delta=\\[-1"):
+        game_of_life.evolve(glider[None], -1)
+    with pytest.raises(ValueError, match="pred.shape=\\(1, 8, 8\\), stop.shape=\\(8, 8\\)"):
+        game_of_life.score_2020(glider[None], glider, 1)

@@ -8,7 +8,7 @@ import pytest
 from experiments import _runner
 from keras_seminar.errors import UsageError
 
-RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness")
+RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness", "stochastic_rounding", "game_of_life")
 
 
 @pytest.mark.parametrize("name", _runner.EXPERIMENTS)
@@ -57,7 +57,7 @@ def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         _runner.render("depth", tmp_path)
     with pytest.raises(UsageError, match="no --render"):
-        _runner.render("game_of_life", tmp_path)
+        _runner.render("gradient_norms", tmp_path)
 
 
 def test_cli_subcommand(tmp_path, capsys):
