@@ -47,8 +47,11 @@ class StochasticRounding(keras.layers.Layer):
     to the next grid point with probability `(x - floor_eps(x)) / eps` (unbiased:
     `E[q] = x` inside the range); at inference it rounds to the nearest grid point. With
     `rounding="nearest"` it rounds to the nearest point in training too (the deterministic
-    control of the paper). The gradient is the straight-through estimator,
-    `x + stop_gradient(q - x)`.
+    control of the paper). The gradient is the straight-through estimator inside the range
+    and 0 where the value saturates, `clip(x) + stop_gradient(q - clip(x))`: a saturated
+    fixed-point output does not move when `x` does (passing the gradient through the clip
+    lets pre-activations grow without bound; it broke <2,14> training in
+    `experiments/stochastic_rounding.py`).
 
     Args:
         integer_bits: Positive int, bits before the binary point (sign included).
@@ -85,7 +88,9 @@ class StochasticRounding(keras.layers.Layer):
         stochastic = bool(training) and self.rounding == "stochastic"
         q = round_to_fixed_point(inputs, self.integer_bits, self.fractional_bits, stochastic,
                                  self.seed_generator)
-        return inputs + ops.stop_gradient(q - inputs)
+        high = 2.0 ** (self.integer_bits - 1)
+        clipped = ops.clip(inputs, ops.cast(-high, dtype), ops.cast(high - 2.0**-self.fractional_bits, dtype))
+        return clipped + ops.stop_gradient(q - clipped)
 
     def compute_output_shape(self, input_shape):
         return input_shape

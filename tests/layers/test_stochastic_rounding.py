@@ -28,11 +28,11 @@ def test_training_is_unbiased_and_on_the_grid():
     assert abs(y.mean() - 0.3) < 0.02  # P(up) = 0.2
 
 
-def test_straight_through_gradient():
-    layer = StochasticRounding(4, 2)
-    x = np.array([0.1, 0.3, -1.2], "float32")
+def test_straight_through_gradient_inside_the_range_zero_where_saturated():
+    layer = StochasticRounding(4, 2)  # range [-8, 7.75]
+    x = np.array([0.1, 0.3, -1.2, 9.0, -8.5], "float32")
     _, grad = value_and_grad(lambda t: keras.ops.sum(layer(t) * 3.0), x)
-    np.testing.assert_allclose(grad, [3.0, 3.0, 3.0])
+    np.testing.assert_allclose(grad, [3.0, 3.0, 3.0, 0.0, 0.0])
 
 
 def test_symbolic_config_save_train(rng, tmp_path):
