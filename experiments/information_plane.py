@@ -1,62 +1,187 @@
-"""The information plane (Shwartz-Ziv & Tishby 2017) of tanh vs ReLU MLPs."""
+"""The information plane done right: Shwartz-Ziv & Tishby (2017) on their own task, tanh vs ReLU
+(Saxe et al. 2018), and MNIST with an unsaturated estimator beside its random control."""
 
 import dataclasses
-import os
 
+import keras
 import numpy as np
 
-from experiments import _runner
-from keras_seminar.callbacks import InformationPlane
+from experiments import _information_render, _information_task, _runner
+from keras_seminar._validators import check_float, check_int
+from keras_seminar.callbacks.information_plane import estimate_information, random_control
+from keras_seminar.errors import UsageError
+from keras_seminar.training import fit_arrays, recipe_for
 
-TITLE = "Information plane: tanh vs ReLU"
+TITLE = "Information plane: fitting and compression, tanh vs ReLU"
 QUESTION = ("Do the hidden layers first fit (I(T;Y) rises) and then compress (I(X;T) falls), as "
-            "Shwartz-Ziv & Tishby (2017) report for tanh nets, and does ReLU compress too "
-            "(Saxe et al. 2018 say no)? (seminar 000, point (3))")
+            "Shwartz-Ziv & Tishby (2017) report for tanh nets on their 12-bit task, and does a ReLU net "
+            "compress too (Saxe et al. 2018 say no)? And on MNIST, with an estimator that is not "
+            "saturated, is there anything beside its random-activations control? (seminar 000, point (3); "
+            "toolbox measured: keras_seminar.callbacks.information_plane)")
+ACTIVATIONS = ("tanh", "relu")  # the two whose fixed bin ranges `ranges` knows
 
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "mnist"
-    hidden: tuple = (32, 16, 8)          # narrowing MLP, as in the paper's 12-10-7-5-4-3-2
+    # (a), (b): the 12-bit task of Shwartz-Ziv & Tishby (2017), net 12-10-7-5-4-3-2 (see
+    # _information_task); all 4,096 inputs are the probe, so log2(4096) = 12 bits is I(X;T)'s ceiling.
     activations: tuple = ("tanh", "relu")
-    bins: int = 30                       # binning estimator, per-layer range
-    sample: int = 2000                   # fixed test sample the informations are estimated on
-    train_limit: int = 5000
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    seeds: int = 1
-    scale: str = "MLP 784-32-16-8-10 on 5k MNIST images, 30 epochs; MI on 2000 test images, 30 bins"
+    hidden: tuple = (10, 7, 5, 4, 3)
+    train_fraction: float = 0.85     # the paper's 85% training split, a fresh one per run
+    epochs: int = 10_000             # Saxe et al.'s 10^4 epochs (the paper shows up to ~10^4)
+    batch_size: int = 256            # Adam 4e-4, batch 256: Saxe et al.'s replication code
+    learning_rate: float = 4e-4
+    bins: int = 30                   # 30 equal bins over a range fixed for the whole run: tanh [-1, 1];
+    #                                  ReLU [0, the run's largest hidden activation at any measured epoch];
+    #                                  the softmax output [0, 1]
+    log_points: int = 40             # measured epochs: 0 and ~40 log-spaced ones up to `epochs`
+    chunk_epochs: int = 100          # epochs of indices built per fit call (memory), all runs at once
+    steps_per_execution: int = 64    # compiled steps per call (TF: one while loop)
+    seeds: int = 20                  # runs per activation (the paper: 50)
+    # (c) MNIST: the same narrowing widths, so a few bins per unit leave I(X;T) below log2(N).
+    mnist_dataset: str = "mnist"
+    mnist_hidden: tuple = (10, 7, 5, 4, 3)
+    mnist_epochs: int = 30
+    mnist_batch_size: int = 256
+    mnist_learning_rate: float = 1e-3
+    mnist_bins: int = 3              # equal bins per unit over the same fixed ranges as above; a 5-epoch
+    #                                  pilot (seed 0, tanh): with 4 the random control's I(T;Y) (real labels)
+    #                                  matched fc1's estimate, with 30 every layer sat at its ceiling
+    mnist_log_points: int = 16
+    mnist_probe: int | None = None   # test images the informations are estimated on (None: all 10k)
+    mnist_train_limit: int | None = None  # None: all 54k training images
+    mnist_seeds: int = 5             # the first `mnist_seeds` seeds
 
 
 CONFIG = Config()
-SMOKE = Config(activations=("tanh",), sample=128, train_limit=256, epochs=2, scale="smoke: 256 images, 2 epochs")
+SMOKE = Config(hidden=(5, 3), epochs=4, batch_size=512, log_points=3, steps_per_execution=8, seeds=2,
+               mnist_hidden=(4, 3), mnist_epochs=1, mnist_log_points=1, mnist_probe=256,
+               mnist_train_limit=512, mnist_seeds=1)
 
 
-def run(config, report, seeds):
-    rows = []
-    for activation in config.activations:
-        for seed in seeds:
-            data = _runner.load(config.dataset, seed, config.train_limit, val_limit=2000, test_limit=config.sample)
-            model = _runner.build_mlp(seed, hidden=config.hidden, activation=activation)
-            plane = InformationPlane(None, data.x_test, data.y_test, bins=config.bins)
-            _runner.fit(model, data, seed, callbacks=[plane], epochs=config.epochs,
-                        batch_size=config.batch_size, learning_rate=config.learning_rate)
-            ixt, ity = np.array(plane.history["I_XT"]), np.array(plane.history["I_TY"])
-            path = plane.save(report.out)
-            name = f"{report.name}_{activation}_seed{seed}.png"
-            os.replace(path, os.path.join(report.out, name))
-            for ext in ("npz", "json"):
-                os.remove(os.path.join(report.out, f"information_plane.{ext}"))
-            report.image(name, f"{activation}, seed {seed}: I(X;T) vs I(T;Y) per layer, colour = epoch.")
-            for j, layer in enumerate(plane.layer_names):
-                peak = int(np.argmax(ixt[:, j]))
-                rows.append((activation, seed, layer, f"{ixt[0, j]:.2f}", f"{ixt[peak, j]:.2f} (epoch {peak + 1})",
-                             f"{ixt[-1, j]:.2f}", f"{ity[-1, j]:.2f}"))
-            last = len(plane.layer_names) - 1
-            drop = ixt[:, last].max() - ixt[-1, last]
-            report.finding(f"{activation} seed {seed}: last hidden layer I(X;T) peaks at {ixt[:, last].max():.2f} "
-                           f"bits and ends at {ixt[-1, last]:.2f} (compression {drop:.2f} bits); "
-                           f"I(T;Y) ends at {ity[-1, last]:.2f} bits (H(Y) <= {np.log2(10):.2f}).")
-    report.table(["activation", "seed", "layer", "I(X;T) epoch 1", "I(X;T) max", "I(X;T) last",
-                  "I(T;Y) last"], rows, title="Binned mutual information (bits)")
+def check(config):
+    """`config` if every field is usable, else a UsageError naming the bad value."""
+    acts = config.activations
+    if not acts or isinstance(acts, str) or any(a not in ACTIVATIONS for a in acts):
+        raise UsageError(f"Expected activations to be a non-empty tuple of {ACTIVATIONS}. Received: "
+                         f"activations={acts!r}")
+    for name in ("hidden", "mnist_hidden"):
+        widths = getattr(config, name)
+        if not widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
+            raise UsageError(f"Expected {name} to be a non-empty tuple of positive integers. Received: "
+                             f"{name}={widths!r}")
+    check_float("train_fraction", config.train_fraction, 0, 1, low_open=True)
+    if config.train_fraction >= 1:
+        raise UsageError(f"Expected train_fraction in (0, 1). Received: train_fraction={config.train_fraction!r}")
+    for name in ("epochs", "batch_size", "log_points", "chunk_epochs", "steps_per_execution", "mnist_epochs",
+                 "mnist_batch_size", "mnist_log_points"):
+        check_int(name, getattr(config, name), 1)
+    check_int("bins", config.bins, 2)
+    check_int("mnist_bins", config.mnist_bins, 2)
+    check_int("mnist_seeds", config.mnist_seeds, 0)
+    check_int("mnist_probe", config.mnist_probe, 2, allow_none=True)
+    check_int("mnist_train_limit", config.mnist_train_limit, 1, allow_none=True)
+    check_float("learning_rate", config.learning_rate, 0, low_open=True)
+    check_float("mnist_learning_rate", config.mnist_learning_rate, 0, low_open=True)
+    return config
+
+
+def ranges(activation, hidden_acts, n_hidden):
+    """The fixed bin range of every layer (hidden ones, then the softmax output) for a whole run:
+    tanh [-1, 1]; ReLU [0, the largest hidden activation at any measured epoch]."""
+    if activation == "tanh":
+        hidden = (-1.0, 1.0)
+    else:
+        top = max(float(a.max()) for acts in hidden_acts for a in acts[:n_hidden])
+        hidden = (0.0, max(top, 1e-6))
+    return [hidden] * n_hidden + [(0.0, 1.0)]
+
+
+def informations(acts_per_epoch, y, bins, layer_ranges, seed, controls="last"):
+    """Per measured epoch and layer: I(X;T), I(T;Y) and (at every epoch, or the last only) the
+    random control's I(X;T), I(T;Y) with the real labels and with permuted labels, in bits."""
+    out = {k: [] for k in ("I_XT", "I_TY", "control_I_XT", "control_real_I_TY", "control_I_TY")}
+    last = len(acts_per_epoch) - 1
+    for e, acts in enumerate(acts_per_epoch):
+        row = [estimate_information(t, y, bins=bins, bin_range=r) for t, r in zip(acts, layer_ranges, strict=True)]
+        out["I_XT"].append([round(a, 4) for a, _ in row])
+        out["I_TY"].append([round(b, 4) for _, b in row])
+        if controls == "all" or e == last:
+            options = [{"bins": bins, "bin_range": r, "seed": seed} for r in layer_ranges]
+            shuffled = [random_control(t, y, **o) for t, o in zip(acts, options, strict=True)]
+            real = [random_control(t, y, shuffle_labels=False, **o)[1] for t, o in zip(acts, options, strict=True)]
+            out["control_I_XT"].append([round(a, 4) for a, _ in shuffled])
+            out["control_I_TY"].append([round(b, 4) for _, b in shuffled])
+            out["control_real_I_TY"].append([round(b, 4) for b in real])
+    return out
+
+
+def _run_sz2017(config, seeds, runs):
+    """Every activation's runs of the 12-bit task still missing, trained together as one model."""
+    arm = lambda activation: {"task": "sz2017", "activation": activation}  # noqa: E731
+    todo = [(a, s) for a in config.activations for s in seeds if not runs.get(arm(a), s)]
+    if not todo:
+        return
+    stored = []  # per measured epoch: every layer's activations, (4096, K, width)
+    accuracies = []
+    epochs = _information_task.train(todo, config, lambda e, acts, acc: (stored.append(acts), accuracies.append(acc)))
+    y, n_hidden = _information_task.labels(), len(config.hidden)
+    for k, (activation, seed) in enumerate(todo):
+        acts = [[a[:, k, :] for a in per_epoch] for per_epoch in stored]
+        layer_ranges = ranges(activation, acts, n_hidden)
+        info = informations(acts, y, config.bins, layer_ranges, seed)
+        runs.add(arm(activation), seed, epochs=epochs, bin_ranges=layer_ranges, **info,
+                 train_accuracy=[a[k][0] for a in accuracies], test_accuracy=[a[k][1] for a in accuracies])
+
+
+class _Recorder(keras.callbacks.Callback):
+    """Every layer's activations on the probe at epoch 0 and at the `epochs` listed (1-based)."""
+
+    def __init__(self, probe, epochs):
+        super().__init__()
+        self.probe, self.epochs, self.acts, self.measured = probe, set(epochs), [], []
+
+    def _measure(self, epoch):
+        outputs = self._extractor.predict(self.probe, batch_size=2048, verbose=0)
+        self.acts.append([np.asarray(a, np.float32) for a in outputs])
+        self.measured.append(epoch)
+
+    def on_train_begin(self, logs=None):
+        names = [layer.name for layer in self.model.layers if layer.name.startswith("fc")] + ["predictions"]
+        self._extractor = keras.Model(self.model.inputs, [self.model.get_layer(n).output for n in names])
+        self._measure(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self.epochs:
+            self._measure(epoch + 1)
+
+
+def _run_mnist(config, seed, runs, activation):
+    arm = {"task": "mnist", "activation": activation}
+    if runs.get(arm, seed):
+        return
+    data = _runner.load(config.mnist_dataset, seed, config.mnist_train_limit, test_limit=config.mnist_probe)
+    model = _runner.build_mlp(seed, hidden=tuple(config.mnist_hidden), activation=activation)
+    recorder = _Recorder(data.x_test, _information_task.log_epochs(config.mnist_epochs, config.mnist_log_points))
+    recipe = recipe_for("mlp", epochs=config.mnist_epochs, batch_size=config.mnist_batch_size,
+                        learning_rate=config.mnist_learning_rate)
+    history = fit_arrays(model, recipe, data.x_train, data.y_train, callbacks=[recorder], seed=seed,
+                         steps_per_execution=config.steps_per_execution)
+    layer_ranges = ranges(activation, recorder.acts, len(config.mnist_hidden))
+    info = informations(recorder.acts, data.y_test, config.mnist_bins, layer_ranges, seed, controls="all")
+    test_accuracy = [float(np.mean(a[-1].argmax(-1) == data.y_test)) for a in recorder.acts]
+    runs.add(arm, seed, epochs=recorder.measured, bin_ranges=layer_ranges, **info, test_accuracy=test_accuracy,
+             train_accuracy_per_epoch=[round(v, 5) for v in history.history["accuracy"]], probe=len(data.y_test))
+
+
+def run(config, seeds, runs):
+    check(config)
+    _run_sz2017(config, seeds, runs)
+    for seed in seeds[:config.mnist_seeds]:
+        for activation in config.activations:
+            _run_mnist(config, seed, runs, activation)
+    return {}
+
+
+def render(results, report):
+    _information_render.render(results, report)

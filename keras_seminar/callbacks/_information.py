@@ -7,7 +7,7 @@ every estimate.
 
 import numpy as np
 
-from keras_seminar._validators import check_choice, check_float, check_int
+from keras_seminar._validators import check_bool, check_choice, check_float, check_int
 from keras_seminar.errors import UsageError
 
 ESTIMATORS = ("binning", "kde")
@@ -150,20 +150,28 @@ def saturation_advice(estimator, n, width):
             f"random activations give. Use {fix}.")
 
 
-def random_control(t, y, seed=0, **estimator_options):
-    """The estimate on random activations with `t`'s shape and the labels `y` permuted.
+def random_control(t, y, seed=0, shuffle_labels=True, **estimator_options):
+    """The estimate on random activations with `t`'s shape, with the labels `y` permuted
+    (`shuffle_labels=True`) or the real labels (`False`).
 
     The random activations are Gaussian with each unit's mean and standard deviation on the
     probe, so they fill the same bins; they carry nothing about X or Y. An estimate that is no
-    different from its control measures the estimator, not the layer. `estimator_options` are
-    those of `estimate_information` (estimator, bins, bin_range, noise_variance).
+    different from its control measures the estimator, not the layer: with the real labels the
+    control shows how much I(T;Y) a layer that ignores its input is credited with (the
+    estimator's bias at this sample size), with permuted labels also the labels' structure is
+    gone. The same `seed` draws the same activations for both. `estimator_options` are those of
+    `estimate_information` (estimator, bins, bin_range, noise_variance).
 
     Example:
         >>> real = estimate_information(t, y, bins=30, bin_range=(-1, 1))
         >>> control = random_control(t, y, bins=30, bin_range=(-1, 1))
+        >>> real_labels = random_control(t, y, shuffle_labels=False, bins=30, bin_range=(-1, 1))
     """
-    rng = np.random.default_rng(seed)
+    shuffle_labels = check_bool("shuffle_labels", shuffle_labels)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     t = np.asarray(t, dtype=np.float64)
     flat = t.reshape(len(t), -1)
     noise = rng.standard_normal(flat.shape) * flat.std(axis=0) + flat.mean(axis=0)
-    return estimate_information(noise.reshape(t.shape), rng.permutation(labels(y)), **estimator_options)
+    y = labels(y)
+    y = rng.permutation(y) if shuffle_labels else y
+    return estimate_information(noise.reshape(t.shape), y, **estimator_options)

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from keras_seminar._validators import check_choice, check_float, check_int
+from keras_seminar._validators import check_bool, check_choice, check_float, check_int
 from keras_seminar.callbacks import plots
 from keras_seminar.callbacks._information import (
     ESTIMATORS,
@@ -47,7 +47,8 @@ class InformationPlane(Monitor):
     probe sample gets its own code the estimate is at its ceiling, I(X;T) = log2(N) and
     I(T;Y) = H(Y), as for random activations: the callback then warns once per layer with the
     fix, and records it in `history["saturated"]`. `control=True` also records the estimate on
-    random activations with permuted labels (`random_control`) beside every estimate.
+    random activations, with permuted labels (`control_I_XT`, `control_I_TY`) and with the real
+    labels (`control_real_I_TY`; `random_control`), beside every estimate.
 
     Args:
         layers: names (or layer objects) of the layers T to measure; None: every hidden layer
@@ -81,7 +82,7 @@ class InformationPlane(Monitor):
         self.noise_variance = check_float("noise_variance", noise_variance, low=0, low_open=True)
         self.every_n_epochs = check_int("every_n_epochs", every_n_epochs, 1)
         self.bin_range = check_bin_range(bin_range)
-        self.control = bool(control)
+        self.control = check_bool("control", control)
         self.history = {}
 
     def on_train_begin(self, logs=None):
@@ -91,7 +92,7 @@ class InformationPlane(Monitor):
         self._extractor, self.layer_names = activation_model(self.model, layers)
         self.history = {"epochs": [], "I_XT": [], "I_TY": [], "saturated": []}
         if self.control:
-            self.history.update(control_I_XT=[], control_I_TY=[])
+            self.history.update(control_I_XT=[], control_I_TY=[], control_real_I_TY=[])
         self._warned = set()
         self.open_writer()
 
@@ -125,11 +126,15 @@ class InformationPlane(Monitor):
             values[f"information/I_XT/{name}"], values[f"information/I_TY/{name}"] = a, b
         if self.control:
             controls = [random_control(t, self.y, seed=epoch, **self.estimator_options) for t in activations]
+            real = [random_control(t, self.y, seed=epoch, shuffle_labels=False, **self.estimator_options)[1]
+                    for t in activations]
             h["control_I_XT"].append([c[0] for c in controls])
             h["control_I_TY"].append([c[1] for c in controls])
-            for name, (a, b) in zip(self.layer_names, controls, strict=True):
+            h["control_real_I_TY"].append(real)
+            for name, (a, b), r in zip(self.layer_names, controls, real, strict=True):
                 values[f"information/control_I_XT/{name}"] = a
                 values[f"information/control_I_TY/{name}"] = b
+                values[f"information/control_real_I_TY/{name}"] = r
         for name, t, flag in zip(self.layer_names, activations, saturated, strict=True):
             if flag and name not in self._warned:
                 self._warned.add(name)

@@ -184,6 +184,19 @@ def test_control_recorded_beside_every_estimate(tmp_path, rng):
     x, y = rng.normal(size=(64, 5)).astype("float32"), rng.integers(0, 2, 64)
     plane, _ = _fit_plane(_tanh_model(3, 1.0), x, y, bins=8, bin_range=(-1, 1), control=True)
     assert np.array(plane.history["control_I_XT"]).shape == (2, 1)
+    assert np.array(plane.history["control_real_I_TY"]).shape == (2, 1)  # random activations, real labels
     plane.save(str(tmp_path))
     saved = np.load(tmp_path / "information_plane.npz")
-    assert saved["control_I_TY"].shape == (2, 1) and saved["saturated"].dtype == bool
+    assert saved["control_I_TY"].shape == saved["control_real_I_TY"].shape == (2, 1)
+    assert saved["saturated"].dtype == bool
+    with pytest.raises(ValueError, match="control='yes'"):
+        InformationPlane(["h"], x, y, control="yes")
+
+
+def test_random_control_with_real_or_permuted_labels(rng):
+    t, y = rng.normal(size=(400, 2)), rng.integers(0, 2, 400)
+    options = {"bins": 4, "bin_range": (-2, 2)}
+    shuffled, real = random_control(t, y, seed=3, **options), random_control(t, y, seed=3, shuffle_labels=False, **options)
+    assert shuffled[0] == real[0]  # the same random activations for both
+    noise = np.random.default_rng(3).standard_normal(t.shape) * t.std(axis=0) + t.mean(axis=0)
+    assert real == estimate_information(noise, y, **options)  # ... with the labels as they are
