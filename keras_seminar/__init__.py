@@ -26,6 +26,7 @@ import_tensorflow_quietly()  # TF prints its oneDNN notice before reading the le
 # Importing these registers every serializable object under "keras_seminar".
 from keras_seminar import (  # noqa: E402,F401
     constraints,
+    fixed_point_sgd,
     layers,
     losses,
     regularizers,

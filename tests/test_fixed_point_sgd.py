@@ -64,3 +64,14 @@ def test_bad_args():
         FixedPointSGD(integer_bits=0)
     with pytest.raises(ValueError, match="fractional_bits=-2"):
         FixedPointSGD(fractional_bits=-2)
+
+
+def test_importing_the_package_registers_it_for_loading():
+    """A .keras file compiled with FixedPointSGD loads after a plain `import keras_seminar`."""
+    import subprocess
+    import sys
+
+    code = ("import keras, keras_seminar; "
+            "assert keras.saving.get_registered_object('keras_seminar>FixedPointSGD') is not None")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
