@@ -9,13 +9,6 @@ LABELS = {"sz2017": "12-bit task", "mnist": "MNIST"}
 FIT_FRACTION = 0.95  # a layer has fitted when its I(T;Y) first reaches 95% of its own maximum
 
 
-def _groups(results):
-    groups = {}
-    for r in sorted(results["runs"], key=lambda r: r["seed"]):
-        groups.setdefault((r["arm"]["task"], r["arm"]["activation"]), []).append(r)
-    return groups
-
-
 def _fit_index(ity):
     """Per layer: the first measured epoch index where I(T;Y) reaches FIT_FRACTION of its maximum."""
     ity = np.asarray(ity)
@@ -78,7 +71,7 @@ def _verdict(names, diffs):
 
 
 def render(results, report):
-    config, groups = results["config"], _groups(results)
+    config, groups = results["config"], _report.group_runs(results, ("task", "activation"))
     verdicts = {}
     for task in ("sz2017", "mnist"):
         for activation in config["activations"]:

@@ -16,6 +16,15 @@ from keras_seminar import _io
 DPI = 80
 
 
+def group_runs(results, keys, **where):
+    """`{(arm[k] for k in keys): [records, by seed]}` of the runs whose arm matches `where`."""
+    groups = {}
+    for r in sorted(results["runs"], key=lambda r: r["seed"]):
+        if all(r["arm"].get(k) == v for k, v in where.items()):
+            groups.setdefault(tuple(r["arm"][k] for k in keys), []).append(r)
+    return groups
+
+
 def figure(ncols=1, nrows=1, width=4.2, height=3.2):
     """A matplotlib `Figure` (Agg, no pyplot state) and its axes, row by row."""
     from matplotlib.figure import Figure

@@ -5,13 +5,6 @@ import numpy as np
 from experiments import _report, stats
 
 
-def _groups(results):
-    groups = {}
-    for r in sorted(results["runs"], key=lambda r: r["seed"]):
-        groups.setdefault((r["arm"]["dataset"], r["arm"]["arm"]), []).append(r)
-    return groups
-
-
 def _pct(values):
     return stats.mean_ci(values).format(1, 100)
 
@@ -23,7 +16,7 @@ def _paired(recs, base, key, i):
 
 
 def render(results, report):
-    config, groups = results["config"], _groups(results)
+    config, groups = results["config"], _report.group_runs(results, ("dataset", "arm"))
     eps = config["eps"]
     h = eps.index(0.1) if 0.1 in eps else 0
     for attack in ("fgsm", "pgd", "transfer"):

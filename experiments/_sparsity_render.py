@@ -5,14 +5,6 @@ import numpy as np
 from experiments import _report, stats
 
 
-def _groups(results, phase, keys):
-    groups = {}
-    for r in sorted(results["runs"], key=lambda r: r["seed"]):
-        if r["arm"]["phase"] == phase:
-            groups.setdefault(tuple(r["arm"][k] for k in keys), []).append(r)
-    return groups
-
-
 def _paired(recs, base, key, base_key=None):
     """Values of `key` in `recs` and `base_key` in `base`, on the seeds both have."""
     ref = {r["seed"]: r for r in base}
@@ -26,7 +18,7 @@ def _pct(values):
 
 def render(results, report):
     config = results["config"]
-    front = _groups(results, "frontier", ("dataset", "penalty", "lambda"))
+    front = _report.group_runs(results, ("dataset", "penalty", "lambda"), phase="frontier")
     drop = config["max_accuracy_drop"]
     rows, best_rows = [], []
     for dataset in config["datasets"]:
@@ -91,7 +83,7 @@ def _claims(report, dataset, best):
 
 
 def _finetune(results, report):
-    groups = _groups(results, "finetune", ("dataset", "model", "penalty"))
+    groups = _report.group_runs(results, ("dataset", "model", "penalty"), phase="finetune")
     if not groups:
         return
     config, rows = results["config"], []
