@@ -1,4 +1,4 @@
-"""Gradient-norm monitoring: per-layer and global L2 norms of d loss / d w on a fixed probe batch."""
+"""Gradient-norm monitoring: per-layer and global L2 norms of d loss / d w on a probe batch."""
 
 import keras
 import numpy as np
@@ -7,6 +7,7 @@ from keras_seminar._validators import check_int
 from keras_seminar.callbacks import plots
 from keras_seminar.callbacks._monitor import Monitor
 from keras_seminar.callbacks._probes import check_probe, probe_gradients
+from keras_seminar.errors import UsageError
 
 __all__ = ["GradientNormMonitor", "gradient_norms", "probe_gradients", "validation_error"]
 
@@ -36,13 +37,18 @@ class GradientNormMonitor(Monitor):
     Reproduces Goodfellow, Bengio & Courville (2016), *Deep Learning*, Fig. 8.1: the gradient
     norm often grows during training while the validation error still falls, so training is
     not converging to a critical point. Gradients are taken on a fixed probe batch (the same
-    examples each time, so changes come from the weights alone). The norms are measured after
+    examples each time, so changes come from the weights alone), or, with `batch_size`, on a
+    fresh random `batch_size` draw from `(x, y)` each time: the norms of individual minibatch
+    gradients, whose scatter Fig. 8.1 shows. The norms are measured after
     the first step of each `fit`, every `every_n_steps` steps, and at the end of every epoch,
     so even a short run gets at least one measurement per epoch.
 
     Args:
         x, y: the probe batch (a few hundred examples is plenty).
         every_n_steps: also measure every N optimizer steps.
+        batch_size: None (the whole of `(x, y)` each time), or the size of a random batch drawn
+            from `(x, y)` without replacement for each measurement.
+        seed: the seed of those draws.
         log_dir: if set, logs "gradient_norm/global" and "gradient_norm/<layer>" to
             `log_dir/train` and writes `gradient_norms.npz`, `.json` and `.png` into `log_dir`.
         verbose: 1 prints the last norms at each epoch end.
@@ -55,10 +61,14 @@ class GradientNormMonitor(Monitor):
         >>> model.fit(x, y, validation_data=(xv, yv), callbacks=[monitor])
     """
 
-    def __init__(self, x, y, every_n_steps=100, log_dir=None, verbose=0):
+    def __init__(self, x, y, every_n_steps=100, log_dir=None, verbose=0, batch_size=None, seed=0):
         super().__init__(log_dir=log_dir, verbose=verbose)
         self.x, self.y = check_probe(x, y)
         self.every_n_steps = check_int("every_n_steps", every_n_steps, 1)
+        self.batch_size = check_int("batch_size", batch_size, 1, allow_none=True)
+        if self.batch_size is not None and self.batch_size > len(self.x):
+            raise UsageError(f"Expected batch_size <= len(x) = {len(self.x)}. Received: batch_size={batch_size}")
+        self._rng = np.random.default_rng(check_int("seed", seed, 0))
         self.history = {}
 
     def on_train_begin(self, logs=None):
@@ -81,7 +91,11 @@ class GradientNormMonitor(Monitor):
     def measure(self, step):
         """Computes, records and logs the norms at `step`; returns `(global, per_layer)`."""
         variables = self.model.trainable_variables
-        _, grads = probe_gradients(self.model, self.x, self.y, variables)
+        x, y = self.x, self.y
+        if self.batch_size is not None:
+            idx = np.sort(self._rng.choice(len(x), self.batch_size, replace=False))
+            x, y = x[idx], y[idx]
+        _, grads = probe_gradients(self.model, x, y, variables)
         total, per_layer = gradient_norms(variables, grads, prefix=f"{self.model.name}/")
         self._last = step
         self.history["steps"].append(step)

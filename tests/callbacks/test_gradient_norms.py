@@ -101,12 +101,41 @@ def test_zero_weights_give_finite_norms(rng):
     assert all(np.all(np.isfinite(v)) for v in monitor.history["layer_norms"].values())
 
 
+def test_batch_size_draws_a_fresh_batch_each_time(rng):
+    """With batch_size, each measurement is the norm of one random minibatch's gradient: the
+    weights are frozen (learning rate 0), so only the draw changes the norm; the same seed
+    gives the same draws."""
+    x = rng.normal(size=(64, 6)).astype("float32")
+    y = rng.integers(0, 3, 64)
+    runs = []
+    for seed in (0, 0, 1):
+        keras.utils.set_random_seed(7)
+        model = _classifier()
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+        monitor = GradientNormMonitor(x, y, every_n_steps=1, batch_size=8, seed=seed)
+        model.fit(x, y, batch_size=16, epochs=1, callbacks=[monitor], verbose=0)
+        runs.append(monitor.history["global_norm"])
+    assert len(runs[0]) == 4 and len(set(np.round(runs[0], 6))) == 4
+    np.testing.assert_allclose(runs[0], runs[1])
+    assert not np.allclose(runs[0], runs[2])
+    whole = GradientNormMonitor(x, y, every_n_steps=1)
+    keras.utils.set_random_seed(7)
+    model = _classifier()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, callbacks=[whole], verbose=0)
+    assert len(set(np.round(whole.history["global_norm"], 6))) == 1
+
+
 def test_bad_arguments(rng):
     x, y = np.zeros((4, 6), "float32"), np.zeros(4)
     with pytest.raises(ValueError, match="every_n_steps=0"):
         GradientNormMonitor(x, y, every_n_steps=0)
     with pytest.raises(ValueError, match="len\\(y\\)=3"):
         GradientNormMonitor(x, y[:3])
+    with pytest.raises(ValueError, match="batch_size=5"):
+        GradientNormMonitor(x, y, batch_size=5)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        GradientNormMonitor(x, y, batch_size=0)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="compiled model"):
         probe_gradients(model, x, y)

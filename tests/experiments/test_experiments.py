@@ -2,13 +2,15 @@
 
 import json
 import os
+import types
 
 import pytest
 
 from experiments import _runner
 from keras_seminar.errors import UsageError
 
-RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness", "stochastic_rounding", "game_of_life")
+RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness", "stochastic_rounding", "game_of_life",
+                 "gradient_norms")
 
 
 @pytest.mark.parametrize("name", _runner.EXPERIMENTS)
@@ -49,15 +51,17 @@ def test_depth_smoke_records_every_arm_and_seed(tmp_path):
     assert "**Incomplete**: drawn from the 2 runs" in text and "(n=1, no CI)" in text and "unfinished" in text
 
 
-def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path):
+def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="Unknown experiment 'nope'"):
         _runner.run_experiment("nope", out=tmp_path)
     with pytest.raises(UsageError, match="seeds=0"):
         _runner.run_experiment("depth", smoke=True, seeds=0, out=tmp_path)
     with pytest.raises(UsageError, match="does not exist"):
         _runner.render("depth", tmp_path)
+    old_style = types.SimpleNamespace(__name__="experiments.old_style", run=lambda config, report, seeds: None)
+    monkeypatch.setattr(_runner, "resolve", lambda name: old_style)
     with pytest.raises(UsageError, match="no --render"):
-        _runner.render("gradient_norms", tmp_path)
+        _runner.render("old_style", tmp_path)
 
 
 def test_cli_subcommand(tmp_path, capsys):
