@@ -63,8 +63,50 @@ def render(results, report):
         f"{100 * drop:g} point of the unregularized net.\n\nLiterature: Wu et al. (2014, Neural "
         "Networks 50) introduced the smoothed L1/2 penalty used here; Han et al. (2015, 'Learning "
         "both weights and connections') prune 92% of LeNet-300-100's weights on MNIST at no "
-        "accuracy loss, but with retraining after pruning, which this frontier does not do.")
+        "accuracy loss, but with retraining after pruning, which this frontier does not do.\n\n"
+        + plateau_text(results))
     _frontier_plot(results, front, report)
+    _curves(results, front, report)
+
+
+def plateau_text(results, last=5):
+    """Whether the frontier runs that reached the epoch cap were on their plateau: how much their
+    validation loss (cross-entropy + penalty, the objective) still fell over the `last` epochs."""
+    config = results["config"]
+    runs = [r for r in results["runs"] if r["arm"].get("phase") == "frontier"]
+    capped = [r for r in runs if r["epochs_run"] >= config["max_epochs"]]
+    if not capped:
+        return f"No frontier run reached the {config['max_epochs']}-epoch cap: every one stopped early."
+    falls = [max(0.0, 1.0 - min(r["val_loss"][-last:]) / r["val_loss"][-last - 1]) for r in capped]
+    return (f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap "
+            "before early stopping (a regularized objective keeps creeping down by tiny steps, so a "
+            f"patience of {config['patience']} epochs rarely ends it). "
+            f"Over their last {last} epochs their validation loss fell by at most {100 * max(falls):.1f}% "
+            f"(median {100 * float(np.median(falls)):.2f}%): the budget is on the plateau (the curves "
+            "below).")
+
+
+def _curves(results, front, report):
+    config = results["config"]
+    datasets = [d for d in config["datasets"] if any(key[0] == d for key in front)]
+    if not datasets:
+        return
+    fig, axes = _report.figure(ncols=len(datasets), width=5.0, height=3.6)
+    for ax, dataset in zip(axes, datasets):
+        for i, name in enumerate(config["grid"]):
+            first = True
+            for (d, n, _), recs in front.items():
+                if d != dataset or n != name:
+                    continue
+                for r in recs:
+                    ax.plot(np.arange(1, len(r["val_loss"]) + 1), r["val_loss"], color=f"C{i}", lw=0.7,
+                            alpha=0.6, label=name if first else None)
+                    first = False
+        ax.set(title=dataset, xlabel="epoch", ylabel="validation loss (cross-entropy + penalty)", yscale="log")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    report.save_figure(fig, "curves", "Validation loss of every frontier run (every lambda and seed), "
+                       "up to early stopping or the epoch cap.")
 
 
 def _claims(report, dataset, best):
