@@ -77,7 +77,11 @@ def plateau_text(results, last=5):
     capped = [r for r in runs if r["epochs_run"] >= config["max_epochs"]]
     if not capped:
         return f"No frontier run reached the {config['max_epochs']}-epoch cap: every one stopped early."
-    falls = [max(0.0, 1.0 - min(r["val_loss"][-last:]) / r["val_loss"][-last - 1]) for r in capped]
+    falls = [max(0.0, 1.0 - min(r["val_loss"][-last:]) / r["val_loss"][-last - 1]) for r in capped
+             if len(r["val_loss"]) > last]
+    if not falls:
+        return (f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap, "
+                f"too few epochs to judge a plateau over {last}: these are not converged results.")
     return (f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap "
             "before early stopping (a regularized objective keeps creeping down by tiny steps, so a "
             f"patience of {config['patience']} epochs rarely ends it). "
