@@ -69,25 +69,29 @@ def render(results, report):
     _curves(results, front, report)
 
 
-def plateau_text(results, last=5):
+def plateau_text(results, last=5, tolerance=0.03):
     """Whether the frontier runs that reached the epoch cap were on their plateau: how much their
-    validation loss (cross-entropy + penalty, the objective) still fell over the `last` epochs."""
+    validation loss (cross-entropy + penalty, the objective) still fell over the `last` epochs
+    (on the plateau: by less than `tolerance`, relative)."""
     config = results["config"]
     runs = [r for r in results["runs"] if r["arm"].get("phase") == "frontier"]
     capped = [r for r in runs if r["epochs_run"] >= config["max_epochs"]]
+    head = f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap"
     if not capped:
         return f"No frontier run reached the {config['max_epochs']}-epoch cap: every one stopped early."
     falls = [max(0.0, 1.0 - min(r["val_loss"][-last:]) / r["val_loss"][-last - 1]) for r in capped
              if len(r["val_loss"]) > last]
     if not falls:
-        return (f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap, "
-                f"too few epochs to judge a plateau over {last}: these are not converged results.")
-    return (f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap "
-            "before early stopping (a regularized objective keeps creeping down by tiny steps, so a "
-            f"patience of {config['patience']} epochs rarely ends it). "
-            f"Over their last {last} epochs their validation loss fell by at most {100 * max(falls):.1f}% "
-            f"(median {100 * float(np.median(falls)):.2f}%): the budget is on the plateau (the curves "
-            "below).")
+        return f"{head}, too few epochs to judge a plateau over {last}: these are not converged results."
+    moving = sum(f >= tolerance for f in falls)
+    verdict = ("every one is on its plateau (the curves below)" if not moving else
+               f"{moving} still fell by {100 * tolerance:g}% or more: those runs are not converged and "
+               "their points are not final (the curves below)")
+    return (f"{head} before early stopping (a regularized objective keeps creeping down by tiny steps, "
+            f"so a patience of {config['patience']} epochs rarely ends it). Over their last {last} epochs "
+            f"their validation loss fell by at most {100 * max(falls):.1f}% (median "
+            f"{100 * float(np.median(falls)):.2f}%); counting a fall under {100 * tolerance:g}% as the "
+            f"plateau, {verdict}.")
 
 
 def _curves(results, front, report):

@@ -14,6 +14,8 @@ def test_capped_runs_report_how_much_their_loss_still_fell():
     stopped = [1.0, 0.5, 0.6, 0.7]
     text = plateau_text(_results([flat, stopped]))
     assert text.startswith("1 of 2 frontier runs reached the 8-epoch cap") and "at most 0.6%" in text
-    assert "at most 50.0%" in plateau_text(_results([flat, falling, stopped]))
+    assert "every one is on its plateau" in text
+    text = plateau_text(_results([flat, falling, stopped]))
+    assert "at most 62.5%" in text and "1 still fell by 3% or more" in text and "on its plateau" not in text
     assert "every one stopped early" in plateau_text(_results([stopped]))
     assert "not converged" in plateau_text(_results([[1.0, 0.9]], max_epochs=2))
