@@ -212,6 +212,12 @@ def _method(config, groups):
     masked = sorted({r["masked_pixels"] for recs in groups.values() for r in recs})
     capped = [f"{LABELS[arm]} {sum(r['epochs_run'] >= config['max_epochs'] for r in recs)} of {len(recs)}"
               for (_, arm), recs in groups.items() if arm in NETS]
+    falls = [f for (_, arm), recs in groups.items() if arm in NETS for r in recs
+             if r["epochs_run"] >= config["max_epochs"] and (f := _report.last_fall(r["history"]["val_loss"])) is not None]
+    plateau = ("" if not falls else
+               f"; their validation loss fell by at most {100 * max(falls):.1f}% over their last 5 epochs, "
+               + ("on the plateau" if max(falls) < _report.PLATEAU_TOLERANCE else "not converged")
+               + f" by the < {100 * _report.PLATEAU_TOLERANCE:g}% criterion of the sparsity report")
     control = [r["spread"]["wasserstein"] for (_, arm), recs in groups.items() if arm == "initial" for r in recs]
     train = f"{config['train_limit']:,} of the 54k" if config["train_limit"] else "all 54k"
     test = f"{config['test_limit']:,}" if config["test_limit"] else "all 10k"
@@ -221,7 +227,7 @@ def _method(config, groups):
         "(`kernel_constraint=\"nonneg\"` on every kernel, projected after each step). Adam at "
         f"{config['learning_rate']:g}, batch 128, early stopping when the validation loss has not improved "
         f"for {config['patience']} epochs (at most {config['max_epochs']}; the best epoch's weights kept; "
-        f"runs that reached the cap, their validation loss still reaching new lows: {', '.join(capped)}), "
+        f"runs that reached the cap, their validation loss still reaching new lows: {', '.join(capped)}{plateau}), "
         f"{train} training images of each seed's 54k/6k split, tested on {test} test images. The control is each seed's "
         "untrained initial weights (Glorot uniform; the same draw for every arm of a seed).\n\n"
         f"**Mask.** Only pixels whose standard deviation over the seed's training images exceeds "

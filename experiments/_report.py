@@ -25,6 +25,16 @@ def group_runs(results, keys, **where):
     return groups
 
 
+PLATEAU_TOLERANCE = 0.03  # a run at its epoch cap is "on the plateau" if its loss fell less than this
+
+
+def last_fall(losses, last=5):
+    """How much (relative) a loss curve still fell over its `last` epochs; None if too short."""
+    if len(losses) <= last:
+        return None
+    return max(0.0, 1.0 - min(losses[-last:]) / losses[-last - 1])
+
+
 def figure(ncols=1, nrows=1, width=4.2, height=3.2):
     """A matplotlib `Figure` (Agg, no pyplot state) and its axes, row by row."""
     from matplotlib.figure import Figure

@@ -69,7 +69,7 @@ def render(results, report):
     _curves(results, front, report)
 
 
-def plateau_text(results, last=5, tolerance=0.03):
+def plateau_text(results, last=5, tolerance=_report.PLATEAU_TOLERANCE):
     """Whether the frontier runs that reached the epoch cap were on their plateau: how much their
     validation loss (cross-entropy + penalty, the objective) still fell over the `last` epochs
     (on the plateau: by less than `tolerance`, relative)."""
@@ -79,8 +79,7 @@ def plateau_text(results, last=5, tolerance=0.03):
     head = f"{len(capped)} of {len(runs)} frontier runs reached the {config['max_epochs']}-epoch cap"
     if not capped:
         return f"No frontier run reached the {config['max_epochs']}-epoch cap: every one stopped early."
-    falls = [max(0.0, 1.0 - min(r["val_loss"][-last:]) / r["val_loss"][-last - 1]) for r in capped
-             if len(r["val_loss"]) > last]
+    falls = [f for f in (_report.last_fall(r["val_loss"], last) for r in capped) if f is not None]
     if not falls:
         return f"{head}, too few epochs to judge a plateau over {last}: these are not converged results."
     moving = sum(f >= tolerance for f in falls)
