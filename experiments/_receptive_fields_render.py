@@ -201,9 +201,7 @@ def _summary_figure(config, groups, report):
             ax.set_title(title, fontsize=9)
     axes[-1].axhline(1.0, color="0.5", ls=":", lw=1)
     axes[0].set(title="validation loss (every run)", xlabel="epoch", yscale="log")
-    for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=6)
+    _report.legends(axes, fontsize=6)
     report.save_figure(fig, "summary", "Convergence (validation loss of every run, early stopping; "
                        "for L1/2 it includes the penalty) and the headline measures, mean ± 95% CI over seeds.")
 

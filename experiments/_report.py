@@ -44,6 +44,13 @@ def figure(ncols=1, nrows=1, width=4.2, height=3.2):
     return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(ncols * nrows)]
 
 
+def legends(axes, fontsize=7):
+    """A legend on each of `axes` that has labelled artists (matplotlib warns on empty ones)."""
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=fontsize)
+
+
 def image_grid(ax, images, cols=8, title=None):
     """Draws images (N, H, W) as one grid, each scaled symmetrically around 0 (red +, blue -)."""
     n, h, w = images.shape

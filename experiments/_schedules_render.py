@@ -144,9 +144,7 @@ def _figures(config, main, sweep, tests, arm_label, report):
         ax.axhline(100 * config["target"], color="grey", ls="--", lw=1)
         ax.set(xlabel=xlabel, ylabel="validation accuracy, %", title="validation accuracy (dashed: target)")
     axes[2].set(xlabel="step", ylabel="learning rate", title="the rate each arm used (seed 0)")
-    for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+    _report.legends(axes)
     report.save_figure(fig, "curves", "Validation accuracy per epoch and per second of every run, "
                        "and the learning rate of each arm.")
     if not tests:

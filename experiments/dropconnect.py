@@ -146,8 +146,6 @@ def _curves(config, groups, report):
     axes[0].set(title="validation loss", xlabel="epoch", ylabel="cross-entropy")
     axes[1].set(title="error (solid: validation, dotted: train, noise on)", xlabel="epoch",
                 ylabel="error, %", yscale="log")
-    for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+    _report.legends(axes)
     report.save_figure(fig, "curves", "Learning curves of every run (dots: the kept, best "
                        "validation-loss epoch).")

@@ -164,8 +164,6 @@ def _figures(config, groups, report):
     axes[0].set(title="gradient norm (dots: seed 0; lines: running mean, every seed)", xlabel="epoch",
                 ylabel="L2 norm of the minibatch gradient")
     axes[1].set(title="validation error", xlabel="epoch", ylabel="error, %")
-    for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+    _report.legends(axes)
     report.save_figure(fig, "fig81", "Fig. 8.1 as measured here: per-step gradient norms (left) and "
                        "the validation error per epoch (right), every seed.")
