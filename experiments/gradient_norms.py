@@ -70,6 +70,7 @@ def trend(record, settle=2):
     epoch = (steps - 1) // per_epoch
     last = norms[epoch == epoch.max()].mean()
     later = epoch >= min(settle, epoch.max())
+    later = later if later.sum() >= 3 else np.ones_like(later)  # a smoke-sized run: the whole of it
     return (float(np.log2(last / norms[epoch == 0].mean())),
             float(np.log2(last / norms[epoch == min(settle, epoch.max())].mean())),
             _spearman(steps[later], norms[later]))
@@ -82,6 +83,8 @@ def _last_norm(record):
 
 def _spearman(a, b):
     ra, rb = (np.argsort(np.argsort(v)).astype(float) for v in (a, b))
+    if len(ra) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0  # a constant series has no order to correlate
     return float(np.corrcoef(ra, rb)[0, 1])
 
 

@@ -19,3 +19,10 @@ def test_rising_falling_and_transient_norms():
     assert first == pytest.approx(-2.0) and settled == pytest.approx(0.0)
     first, settled, rho = trend(_record(lambda e: 1.0 / (e + 1)))          # keeps falling
     assert first < 0 and settled < 0 and rho < -0.9
+
+
+def test_short_and_constant_runs_give_finite_trends():
+    """A smoke-sized run (one measurement in its last epochs) and a constant norm stay finite."""
+    short = {"steps": [1, 2, 4], "global_norm": [3.0, 2.0, 1.0], "steps_per_epoch": 2}
+    assert all(np.isfinite(trend(short))) and trend(short)[2] == pytest.approx(-1.0)
+    assert trend(_record(lambda e: 1.0)) == (0.0, 0.0, 0.0)
