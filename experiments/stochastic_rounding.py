@@ -166,8 +166,25 @@ def render(results, report):
         "far longer (their float32 reaches ~1.4%); here the budget is a few epochs on a 2-core CPU, so every "
         "arm's error is above theirs and the comparison is at a matched budget, not at convergence. Their "
         "figures are quoted from memory of Fig. 2; the search tool reached the paper's abstract only."
+        + _plateau(config, arm_list, by_arm)
         + (f"\n\n**Note (added to the results JSON by hand).** {results['note']}" if results.get("note") else ""))
     _curves(config, arm_list, by_arm, report)
+
+
+def _plateau(config, arm_list, by_arm, last=5):
+    """How far from its plateau each arm ended: its validation loss's fall over the last epochs."""
+    parts = []
+    for arm in arm_list:
+        label = _label(arm, config["word_bits"])
+        falls = [_report.last_fall(r["history"]["val_loss"], last) for r in by_arm.get(label, [])]
+        if falls and None not in falls:
+            parts.append(f"{label} {100 * min(falls):.1f}-{100 * max(falls):.1f}%")
+    if not parts:
+        return ""
+    tol = 100 * _report.PLATEAU_TOLERANCE
+    return (f"\n\nConvergence: over the last {last} epochs the validation loss still fell by "
+            + ", ".join(parts) + f" (over seeds); a run whose loss fell by {tol:g}% or more is not on its "
+            "plateau, and its error is an upper bound on what the arm reaches.")
 
 
 def _runner_config(config):
