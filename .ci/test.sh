@@ -31,6 +31,8 @@ BACKEND_FREE=(
   tests/datasets
   tests/experiments/test_stats.py
   tests/experiments/test_config.py
+  tests/experiments/test_sparsity_render.py
+  tests/experiments/test_gradient_norms_report.py
   tests/tuning/test_config.py
   tests/callbacks/test_imports.py
 )
