@@ -95,6 +95,19 @@ def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp",
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
+def pending(runs, seeds, arms, load):
+    """`(seed, arm, data)` for every arm (a dict) of every seed that `runs` does not hold yet,
+    seed by seed (each finished seed is a complete paired comparison); `load(seed)` is called
+    once per seed, and only when one of its arms is still to run."""
+    for seed in seeds:
+        data = None
+        for arm in arms:
+            if runs.get(arm, seed):
+                continue
+            data = data or load(seed)
+            yield seed, arm, data
+
+
 def early_stopping(patience):
     """Stops when the validation loss has not improved for `patience` epochs; keeps the best weights."""
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)

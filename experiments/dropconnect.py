@@ -1,6 +1,7 @@
 """DropConnect vs Dropout at an equal rate on the MLP of Wan et al. (2013), MNIST."""
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -45,22 +46,18 @@ def options(arm, rate):
 
 
 def run(config, seeds, runs):
-    for seed in seeds:  # seed by seed: every finished seed is a complete paired comparison
-        data = None
-        for arm in config.arms:
-            key = {"arm": arm}
-            if runs.get(key, seed):
-                continue
-            data = data or _runner.load(config.dataset, seed, config.train_limit, test_limit=config.test_limit)
-            model = _runner.build_mlp(seed, hidden=tuple(config.hidden), **options(arm, config.rate))
-            history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
-                                  epochs=config.max_epochs, learning_rate=config.learning_rate,
-                                  batch_size=config.batch_size)
-            best = int(np.argmin(history["val_loss"]))
-            runs.add(key, seed, test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
-                     best_epoch=best + 1, epochs_run=len(history["val_loss"]),
-                     train_error_at_best=1.0 - history["accuracy"][best],
-                     val_error_at_best=1.0 - history["val_accuracy"][best], history=history)
+    load = functools.partial(_runner.load, config.dataset, train_limit=config.train_limit, test_limit=config.test_limit)
+    for seed, key, data in _runner.pending(runs, seeds, [{"arm": arm} for arm in config.arms], load):
+        arm = key["arm"]
+        model = _runner.build_mlp(seed, hidden=tuple(config.hidden), **options(arm, config.rate))
+        history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
+                              epochs=config.max_epochs, learning_rate=config.learning_rate,
+                              batch_size=config.batch_size)
+        best = int(np.argmin(history["val_loss"]))
+        runs.add(key, seed, test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
+                 best_epoch=best + 1, epochs_run=len(history["val_loss"]),
+                 train_error_at_best=1.0 - history["accuracy"][best],
+                 val_error_at_best=1.0 - history["val_accuracy"][best], history=history)
     return {}
 
 

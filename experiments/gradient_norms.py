@@ -1,6 +1,7 @@
 """Goodfellow et al., Deep Learning, Fig. 8.1: does the gradient norm grow while validation error falls?"""
 
 import dataclasses
+import functools
 
 import keras
 import numpy as np
@@ -39,25 +40,22 @@ SMOKE = Config(epochs=2, every_n_steps=2, probe_batch=32, train_limit=256, test_
 
 
 def run(config, seeds, runs):
-    for seed in seeds:
-        data = None
-        for schedule in config.schedules:
-            key = {"schedule": schedule}
-            if runs.get(key, seed):
-                continue
-            data = data or _runner.load(config.dataset, seed, config.train_limit, test_limit=config.test_limit)
-            keras.utils.set_random_seed(seed)
-            model = build_model("cnn", filters=tuple(config.filters), dense_units=config.dense_units, dropout=0.25)
-            monitor = GradientNormMonitor(data.x_train, data.y_train, every_n_steps=config.every_n_steps,
-                                          batch_size=config.probe_batch, seed=seed)
-            history = _runner.fit(model, data, seed, callbacks=[monitor], model_name="cnn", epochs=config.epochs,
-                                  steps_per_execution=config.every_n_steps, batch_size=config.batch_size,
-                                  learning_rate=config.learning_rate, optimizer="sgd", schedule=schedule)
-            h = monitor.history
-            runs.add(key, seed, steps=h["steps"], global_norm=h["global_norm"],
-                     layer_norms=h["layer_norms"], val_error=h["val_error"],
-                     steps_per_epoch=int(np.ceil(len(data.y_train) / config.batch_size)),
-                     test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test), history=history)
+    arms = [{"schedule": schedule} for schedule in config.schedules]
+    load = functools.partial(_runner.load, config.dataset, train_limit=config.train_limit, test_limit=config.test_limit)
+    for seed, key, data in _runner.pending(runs, seeds, arms, load):
+        schedule = key["schedule"]
+        keras.utils.set_random_seed(seed)
+        model = build_model("cnn", filters=tuple(config.filters), dense_units=config.dense_units, dropout=0.25)
+        monitor = GradientNormMonitor(data.x_train, data.y_train, every_n_steps=config.every_n_steps,
+                                      batch_size=config.probe_batch, seed=seed)
+        history = _runner.fit(model, data, seed, callbacks=[monitor], model_name="cnn", epochs=config.epochs,
+                              steps_per_execution=config.every_n_steps, batch_size=config.batch_size,
+                              learning_rate=config.learning_rate, optimizer="sgd", schedule=schedule)
+        h = monitor.history
+        runs.add(key, seed, steps=h["steps"], global_norm=h["global_norm"],
+                 layer_norms=h["layer_norms"], val_error=h["val_error"],
+                 steps_per_epoch=int(np.ceil(len(data.y_train) / config.batch_size)),
+                 test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test), history=history)
     return {}
 
 
