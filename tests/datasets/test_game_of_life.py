@@ -104,3 +104,38 @@ def test_evolve_per_board_delta_and_bad_input():
         game_of_life.evolve(glider[None], -1)
     with pytest.raises(ValueError, match="pred.shape=\\(1, 8, 8\\), stop.shape=\\(8, 8\\)"):
         game_of_life.score_2020(glider[None], glider, 1)
+
+
+def test_refine_never_raises_the_2020_score_and_keeps_true_predecessors():
+    start, stop, delta = game_of_life.generate(60, seed=4)
+    before = game_of_life.score_2020(stop, stop, delta)
+    boards, flips = game_of_life.refine(stop, stop, delta, sweeps=3)
+    after = game_of_life.score_2020(boards, stop, delta)
+    assert np.all(after <= before)
+    assert after.mean() < 0.8 * before.mean()  # greedy flips from the stop board help a lot
+    changed = (boards != stop).reshape(len(stop), -1).sum(axis=1)
+    assert np.all(changed <= flips) and flips.sum() > 0
+    same, none = game_of_life.refine(start, stop, delta, sweeps=3)  # already exact: nothing to do
+    np.testing.assert_array_equal(same, start)
+    assert none.sum() == 0
+
+
+def test_refine_finds_a_single_missing_cell():
+    # A blinker's predecessor with one cell knocked out: one flip restores an exact predecessor.
+    stop = _board([(2, 1), (2, 2), (2, 3)], size=9)[None]
+    guess = _board([(1, 2), (2, 2)], size=9)[None]
+    boards, flips = game_of_life.refine(guess, stop, 1, sweeps=2)
+    assert game_of_life.score_2020(boards, stop, 1)[0] == 0
+    assert flips[0] >= 1
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"sweeps": -1}, "sweeps=-1"),
+    ({"delta": 0}, "delta="),
+    ({"delta": 5, "boards": np.zeros((1, 9, 9), np.uint8), "stop": np.zeros((1, 9, 9), np.uint8)}, "side=9"),
+])
+def test_refine_rejects_bad_arguments(kwargs, match):
+    args = {"boards": np.zeros((2, 25, 25), np.uint8), "stop": np.zeros((2, 25, 25), np.uint8), "delta": 1}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        game_of_life.refine(**args)
