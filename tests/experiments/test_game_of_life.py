@@ -48,3 +48,21 @@ def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="'up'"):
         stochastic_rounding.arms(stochastic_rounding.Config(roundings=("up",)))
     assert len(stochastic_rounding.arms(stochastic_rounding.CONFIG)) == 7
+
+
+def _record(seed, **overall):
+    """A fake per-seed record: every delta gets the overall value of each predictor and score."""
+    scores = {k: {s: dict.fromkeys(experiment.DELTAS, v[i]) for i, s in enumerate(experiment.SCORES)}
+              for k, v in overall.items()}
+    return {"seed": seed, "scores": scores}
+
+
+def test_target_and_best_per_score_follow_the_numbers():
+    recs = [_record(s, cnn=(0.14, 0.13), cnn_checked=(0.145, 0.125), cnn_search=(0.17, 0.07 + s / 1000),
+                    all_dead=(0.16, 0.15)) for s in range(3)]
+    text = experiment._target(recs, "cnn_search")
+    assert "NOT reached" in text and "2013 score 6.2% above all dead" in text
+    assert "2020 score 52.7% below all dead overall, significantly lower at delta 1, 2, 3, 4, 5" in text
+    best = experiment._best_per_score(recs)
+    assert "2013 score: CNN (p > 1/2), 12.5% below all dead (NOT reached)" in best
+    assert "2020 score: CNN + search, 52.7% below all dead (reached)" in best
