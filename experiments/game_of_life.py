@@ -47,12 +47,10 @@ SMOKE = Config(train=256, test=100, validation=64, layers=2, filters=8, epochs=1
 
 
 def _check(config):
-    if isinstance(config.sweeps, bool) or not isinstance(config.sweeps, int) or config.sweeps < 0:
-        raise ValueError(f"Expected sweeps to be an integer >= 0. Received: sweeps={config.sweeps!r}")
-    for name in ("train", "test", "validation", "layers", "filters", "epochs", "patience", "batch_size"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"Expected {name} to be a positive integer. Received: {name}={value!r}")
+    for name in ("train", "test", "validation", "layers", "filters", "epochs", "patience", "batch_size", "sweeps"):
+        value, low = getattr(config, name), 0 if name == "sweeps" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {name}={value!r}")
     if not all(0 < t < 1 for t in config.thresholds):
         raise ValueError(f"Expected thresholds in (0, 1). Received: thresholds={config.thresholds!r}")
     if config.forward_weight < 0:
