@@ -96,11 +96,17 @@ def train(arm, config, data, dataset, seed):
     return model, history["val_loss"]
 
 
-def pgd_accuracy(config, model, x, y, eps, seed, source=None):
-    """Accuracy of `model` under PGD crafted on `source` (default: `model`, white-box), worst of restarts."""
+def pgd_accuracy(config, model, x, y, eps, seed, source=None, crafted=None):
+    """Accuracy of `model` under PGD crafted on `source` (default: `model`, white-box), worst of
+    restarts. `crafted` (a dict) keeps the examples per (eps, restart) for the next target: a
+    transfer attack's examples depend on the source alone, so every arm of a seed meets the same."""
     robust = np.ones(len(y), bool)
     for r in range(config.pgd_restarts):
-        x_adv = adversarial.pgd(source or model, x, y, eps, steps=config.pgd_steps, seed=1000 * seed + r)
+        x_adv = (crafted or {}).get((eps, r))
+        if x_adv is None:
+            x_adv = adversarial.pgd(source or model, x, y, eps, steps=config.pgd_steps, seed=1000 * seed + r)
+            if crafted is not None:
+                crafted[(eps, r)] = x_adv
         robust &= adversarial.predict_labels(model, x_adv) == y
     return float(robust.mean())
 
@@ -113,6 +119,7 @@ def run(config, seeds, runs):
             data = _runner.load(dataset, seed, config.train_limit, test_limit=config.test_limit)
             x, y = _runner.test_subset(data, config.attack_limit, seed)
             substitute, _ = train("free", config, data, dataset, seed + config.substitute_seed_offset)
+            crafted = {}  # the substitute's PGD examples, crafted once for every arm
             for arm in config.arms:
                 if runs.get({"dataset": dataset, "arm": arm}, seed):
                     continue
@@ -124,5 +131,5 @@ def run(config, seeds, runs):
                          attacked_images=len(y),
                          fgsm=adversarial.robustness_curve(model, x, y, list(config.eps), "fgsm")["accuracy"],
                          pgd=[pgd_accuracy(config, model, x, y, e, seed) for e in config.eps],
-                         transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute) for e in config.eps])
+                         transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute, crafted) for e in config.eps])
     return {}

@@ -54,3 +54,39 @@ def test_a_non_scalar_loss_is_a_clear_error():
     layer.build((None, 3))
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
         backend.value_and_variable_grads(lambda: layer(x), [layer.kernel])
+
+
+def _mlp(seed):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)])
+
+
+def test_compiled_input_gradient_matches_the_eager_one_and_sees_new_weights():
+    model, other = _mlp(0), _mlp(1)
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    y = keras.ops.convert_to_tensor(np.array([0, 1, 2, 0, 1, 2], "int32"))
+
+    def loss(t, labels):
+        log_p = keras.ops.log_softmax(model(t), axis=-1)
+        return -keras.ops.sum(keras.ops.take_along_axis(log_p, keras.ops.expand_dims(labels, -1), axis=-1))
+
+    grad = backend.input_grad_function(loss, model.variables)
+
+    def eager():
+        return keras.ops.convert_to_numpy(backend.value_and_input_grad(lambda t: loss(t, y), x)[1])
+
+    before = eager()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad(x, y)), before, rtol=1e-4, atol=1e-6)
+    # A compiled function that froze the weights it was traced with would keep returning `before`.
+    model.set_weights(other.get_weights())
+    after = eager()
+    assert np.abs(after - before).max() > 1e-3
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad(x, y)), after, rtol=1e-4, atol=1e-6)
+    # Another batch size is another trace of the same function.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad(x[:5], y[:5])), after[:5], rtol=1e-4, atol=1e-6)
+
+
+def test_compiled_input_gradient_refuses_a_non_scalar_loss():
+    x = np.ones((2, 3), "float32")
+    with pytest.raises(ValueError, match=r"scalar. Received: a value of shape \(2, 3\)"):
+        backend.input_grad_function(lambda t, y: t * 2, [])(x, x)

@@ -1,8 +1,9 @@
 """Adversarial examples: FGSM and L-infinity PGD, and accuracy under attack (robustness curves).
 
 Every attack is backend-agnostic: the loss is written with `keras.ops` and its input gradient
-comes from `keras_seminar.backend.value_and_input_grad`. Attacks work on NumPy copies, batch by
-batch, and never modify the caller's arrays. The argument checks here serve
+comes from `keras_seminar.backend.input_grad_function`, compiled once per model and loss (a few
+models are kept, so a PGD step or an adversarial-training batch does not retrace the model).
+Attacks work on NumPy copies, batch by batch, and never modify the caller's arrays. The argument checks here serve
 `keras_seminar.adversarial.training` too.
 
 Example:
@@ -17,6 +18,7 @@ Papers: Goodfellow, Shlens, Szegedy, "Explaining and harnessing adversarial exam
 """
 
 import math
+import weakref
 
 import keras
 import numpy as np
@@ -115,6 +117,24 @@ def _loss(model, from_logits):
     return loss
 
 
+_COMPILED = []  # (weakref to the model, from_logits, targeted, grad), the most recent last
+_COMPILED_KEEP = 4  # an attack on a model and its transfer source, their training loops
+
+
+def _input_grad(model, from_logits, targeted):
+    """The compiled input gradient of `model`'s loss (summed cross-entropy, negated when
+    targeted), from a small cache of the models attacked last."""
+    for i, (ref, logits, target, grad) in enumerate(_COMPILED):
+        if ref() is model and (logits, target) == (from_logits, targeted):
+            _COMPILED.append(_COMPILED.pop(i))
+            return grad
+    loss, sign = _loss(model, from_logits), -1.0 if targeted else 1.0  # targeted: descend
+    grad = backend.input_grad_function(lambda x, y: loss(x, y, sign), model.variables)
+    _COMPILED.append((weakref.ref(model), from_logits, targeted, grad))
+    del _COMPILED[:-_COMPILED_KEEP]
+    return grad
+
+
 def _project(x_adv, x, eps, clip):
     x_adv = ops.clip(x_adv, x - eps, x + eps)
     return ops.clip(x_adv, clip[0], clip[1]) if clip else x_adv
@@ -133,8 +153,7 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
     _check_labels_fit(model, x, y)
     if eps == 0:
         return x
-    loss = _loss(model, from_logits)
-    sign = -1.0 if targeted else 1.0  # targeted: descend the target class's cross-entropy
+    grad_of = _input_grad(model, from_logits, targeted)
     rng = np.random.default_rng(seed)
     out = np.empty_like(x)
     for start in range(0, len(x), batch_size):
@@ -145,7 +164,7 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
             noise = rng.uniform(-eps, eps, size=tuple(xb.shape)).astype("float32")
             x_adv = _project(xb + ops.convert_to_tensor(noise), xb, eps, clip)
         for _ in range(steps):
-            _, grad = backend.value_and_input_grad(lambda t, yb=yb: loss(t, yb, sign), x_adv)
+            grad = grad_of(x_adv, yb)
             x_adv = _project(x_adv + step_size * ops.sign(grad), xb, eps, clip)
         out[start:start + batch_size] = ops.convert_to_numpy(x_adv)
     return out
