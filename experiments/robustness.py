@@ -27,6 +27,7 @@ class Config:
     # version alone (Madry et al.), eps 0.3 on MNIST and 0.1 on Fashion-MNIST.
     train_eps: dict = dataclasses.field(default_factory=lambda: {"mnist": 0.3, "fashion_mnist": 0.1})
     train_pgd_steps: int = 7             # Madry et al. use 40 on MNIST; 7 fits a CPU (stated)
+    train_pgd_ramp: int = 5              # adv_pgd: eps grows from 0 over these first epochs
     max_epochs: int = 40                 # early stopping on the (clean) validation loss
     patience: int = 5
     eps: tuple = (0.05, 0.1, 0.2, 0.3)   # L-inf attack sizes, pixels in [0, 1]
@@ -40,7 +41,7 @@ class Config:
 
 
 CONFIG = Config()
-SMOKE = Config(datasets=("mnist",), arms=("free", "l12", "adv_fgsm", "adv_pgd"), train_pgd_steps=2,
+SMOKE = Config(datasets=("mnist",), arms=("free", "l12", "adv_fgsm", "adv_pgd"), train_pgd_steps=2, train_pgd_ramp=1,
                max_epochs=1, patience=1, eps=(0.1, 0.3), pgd_steps=2, pgd_restarts=2, attack_limit=64,
                train_limit=256, test_limit=128, seeds=2)
 
@@ -60,40 +61,67 @@ def adversarial_fit(model, data, seed, config, attack, eps, batch_size=128, lear
 
     `fit` cannot craft per batch on every backend (the input gradient would have to live inside
     `train_step`), so this loop calls `train_on_batch` (which syncs the weights each step on
-    JAX too); it compiles through the package's `training.compile_model` and stops early on the
-    clean validation loss, keeping the best weights. Returns the validation losses per epoch.
+    JAX too); it compiles through the package's `training.compile_model`.
+
+    FGSM (Goodfellow et al.): the full eps from the first batch; early stopping and the kept
+    weights follow the clean validation loss. PGD (Madry et al.): the eps grows linearly from 0
+    over the first `config.train_pgd_ramp` epochs (at the full eps from the first step, the
+    784-256-10 MLP collapsed to chance on MNIST: 11.7% clean, seed 0), and only epochs that
+    ended at the full eps are candidates, chosen by the loss on PGD versions of the validation
+    set (robust early stopping, Rice et al. 2020). Returns `{"val_loss": [...], "best_epoch": k}`
+    plus `"adv_val_loss"` (None during the ramp) for PGD.
     """
+    ramp = config.train_pgd_ramp if attack == "pgd" else 0
+    if ramp > config.max_epochs:
+        raise ValueError(f"Expected train_pgd_ramp <= max_epochs ({config.max_epochs}). "
+                         f"Received: train_pgd_ramp={ramp}")
     recipe = recipe_for("mlp", learning_rate=learning_rate, batch_size=batch_size, schedule="constant")
-    compile_model(model, recipe, -(-len(data.y_train) // batch_size))
-    rng, losses, best, best_weights = np.random.default_rng(seed), [], np.inf, None
+    batches = -(-len(data.y_train) // batch_size)
+    compile_model(model, recipe, batches)
+    rng, clean, robust, best_weights = np.random.default_rng(seed), [], [], None
     for epoch in range(config.max_epochs):
         order = rng.permutation(len(data.y_train))
-        for start in range(0, len(order), batch_size):
+        for step, start in enumerate(range(0, len(order), batch_size)):
             idx = order[start:start + batch_size]
             xb, yb = data.x_train[idx], data.y_train[idx]
             if attack == "fgsm":  # alpha = 0.5: the clean batch and its FGSM version, equally weighted
                 x_adv = adversarial.fgsm(model, xb, yb, eps, batch_size=len(idx))
                 xb, yb = np.concatenate([xb, x_adv]), np.concatenate([yb, yb])
             else:
-                xb = adversarial.pgd(model, xb, yb, eps, steps=config.train_pgd_steps, batch_size=len(idx),
-                                     seed=seed * 100_003 + epoch * 1009 + start)
+                scale = min(1.0, (epoch + step / batches) / ramp) if ramp else 1.0
+                xb = adversarial.pgd(model, xb, yb, eps * scale, steps=config.train_pgd_steps,
+                                     batch_size=len(idx), seed=seed * 100_003 + epoch * 1009 + start)
             model.train_on_batch(xb, yb)
-        losses.append(float(model.evaluate(data.x_val, data.y_val, batch_size=512, verbose=0, return_dict=True)["loss"]))
-        if losses[-1] < best:
-            best, best_weights = losses[-1], model.get_weights()
-        elif epoch - int(np.argmin(losses)) >= config.patience:
+        clean.append(_loss(model, data.x_val, data.y_val))
+        if attack == "pgd":
+            robust.append(None if epoch + 1 < ramp else _loss(model, adversarial.pgd(
+                model, data.x_val, data.y_val, eps, steps=config.train_pgd_steps, seed=seed), data.y_val))
+        losses = robust if attack == "pgd" else clean
+        scored = [(loss, k) for k, loss in enumerate(losses) if loss is not None]
+        if not scored:
+            continue
+        best, best_epoch = min(scored)
+        if best_epoch == epoch:
+            best_weights = model.get_weights()
+        elif epoch - best_epoch >= config.patience:
             break
     model.set_weights(best_weights)
-    return losses
+    history = {"val_loss": clean, "best_epoch": best_epoch + 1}
+    return history | ({"adv_val_loss": robust} if attack == "pgd" else {})
+
+
+def _loss(model, x, y):
+    return float(model.evaluate(x, y, batch_size=512, verbose=0, return_dict=True)["loss"])
 
 
 def train(arm, config, data, dataset, seed):
+    """`(model, history)`: history holds the per-epoch `val_loss` and the kept `best_epoch`."""
     model = build(arm, config, seed)
     if arm.startswith("adv_"):
         return model, adversarial_fit(model, data, seed, config, arm[4:], config.train_eps[dataset])
     history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
                           epochs=config.max_epochs, learning_rate=1e-3)
-    return model, history["val_loss"]
+    return model, {"val_loss": history["val_loss"], "best_epoch": int(np.argmin(history["val_loss"])) + 1}
 
 
 def pgd_accuracy(config, model, x, y, eps, seed, source=None, crafted=None):
@@ -123,9 +151,8 @@ def run(config, seeds, runs):
             for arm in config.arms:
                 if runs.get({"dataset": dataset, "arm": arm}, seed):
                     continue
-                model, val_loss = train(arm, config, data, dataset, seed)
-                runs.add({"dataset": dataset, "arm": arm}, seed, val_loss=val_loss,
-                         best_epoch=int(np.argmin(val_loss)) + 1, epochs_run=len(val_loss),
+                model, history = train(arm, config, data, dataset, seed)
+                runs.add({"dataset": dataset, "arm": arm}, seed, **history, epochs_run=len(history["val_loss"]),
                          test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
                          attacked_clean=float(np.mean(adversarial.predict_labels(model, x) == y)),
                          attacked_images=len(y),

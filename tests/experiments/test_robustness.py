@@ -28,3 +28,30 @@ def test_transfer_examples_are_crafted_once_per_seed_and_reused(monkeypatch):
     # White-box (no source): crafted on the target itself, every call.
     robustness.pgd_accuracy(config, first, x, y, 0.3, 0)
     assert attacked[-config.pgd_restarts:] == [first] * config.pgd_restarts
+
+
+def test_pgd_training_ramps_eps_and_keeps_only_full_eps_epochs(monkeypatch):
+    import dataclasses
+
+    import pytest
+
+    config = dataclasses.replace(robustness.SMOKE, max_epochs=4, patience=4, train_pgd_ramp=2)
+    data = _runner.load("mnist", 0, 256, test_limit=64)
+    real, sizes = robustness.adversarial.pgd, []
+
+    def pgd(model, x, y, eps, **kwargs):
+        sizes.append((len(x), eps))
+        return real(model, x, y, eps, **kwargs)
+
+    monkeypatch.setattr(robustness.adversarial, "pgd", pgd)
+    model = robustness.build("adv_pgd", config, 0)
+    history = robustness.adversarial_fit(model, data, 0, config, "pgd", 0.3, batch_size=64)
+    train_eps = [eps for n, eps in sizes if n <= 64]
+    assert train_eps[0] == 0.0 and max(train_eps) == pytest.approx(0.3)
+    assert train_eps == sorted(train_eps)  # grows, then stays at the full eps
+    # Epochs that ended below the full eps are neither scored nor kept.
+    assert history["adv_val_loss"][0] is None and None not in history["adv_val_loss"][1:]
+    assert history["best_epoch"] >= 2 and len(history["val_loss"]) == 4
+    assert [eps for n, eps in sizes if n == len(data.y_val)] == [0.3] * 3
+    with pytest.raises(ValueError, match="train_pgd_ramp=5"):
+        robustness.adversarial_fit(model, data, 0, dataclasses.replace(config, train_pgd_ramp=5), "pgd", 0.3)
