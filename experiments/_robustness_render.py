@@ -15,6 +15,27 @@ def _paired(recs, base, key, i):
     return tuple(zip(*pairs)) if pairs else ((), ())
 
 
+def _cap_text(config, groups, last=5):
+    """Which runs hit the epoch cap, and how much their selection loss (the PGD validation loss
+    for PGD training, else the clean one) still fell over their `last` epochs."""
+    parts = []
+    for (d, arm), recs in groups.items():
+        capped = [r for r in recs if r["epochs_run"] >= config["max_epochs"]]
+        falls = [_report.last_fall([v for v in r.get("adv_val_loss") or r["val_loss"] if v is not None], last)
+                 for r in capped]
+        falls = [f for f in falls if f is not None]
+        if falls:
+            parts.append(f"{d}/{arm} {len(capped)} of {len(recs)} (fell {100 * min(falls):.1f}-"
+                         f"{100 * max(falls):.1f}%)")
+    if not parts:
+        return f"No run reached the {config['max_epochs']}-epoch cap: every one stopped early.\n\n"
+    tol = 100 * _report.PLATEAU_TOLERANCE
+    return (f"Runs at the {config['max_epochs']}-epoch cap, with how much their selection loss still fell "
+            f"over the last {last} epochs: " + ", ".join(parts) + f". A fall of {tol:g}% or more is not "
+            "the plateau by this package's rule: that arm's robustness is a lower bound of what more "
+            "epochs would give.\n\n")
+
+
 _PENALTY_PAIRS = (("l12", "l1"), ("l12", "l2"), ("l1", "l2"))
 
 
@@ -70,7 +91,9 @@ def render(results, report):
         f"{config['train_eps']}. PGD training grows its eps linearly from 0 over the first "
         f"{config.get('train_pgd_ramp', 0)} epochs (at the full eps from the first step this MLP collapsed to "
         "chance on MNIST: 11.7% clean, seed 0) and keeps, among the epochs at the full eps, the "
-        "one with the lowest loss on PGD versions of the validation set (Rice et al. 2020). Attacks on a seeded random subset of the test set per seed.\n\n"
+        "one with the lowest loss on PGD versions of the validation set (Rice et al. 2020). "
+        "Attacks on a seeded random subset of the test set per seed.\n\n"
+        + _cap_text(config, groups) +
         "Matched clean accuracy: the penalties were chosen to cost no clean accuracy; the findings "
         "state each arm's clean difference from the free net, so a robustness difference is read "
         "at matched accuracy only where that one says 'no difference detected'. FGSM accuracy that "

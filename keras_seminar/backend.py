@@ -78,43 +78,37 @@ def value_and_input_grad(loss_fn, x):
     return value.detach(), grad
 
 
-def input_grad_function(loss_fn, variables):
-    """A compiled `grad(x, y)`: `d loss_fn(x, y) / d x`, at the variables' values of each call.
+def compile_function(fn, variables):
+    """`fn` compiled once, run at the variables' values of each call.
 
-    For the same loss differentiated many times (each PGD step, each adversarial-training
-    batch): JAX jits it (the variables' values are arguments, swapped in through a
-    `StatelessScope`, so weights changed after compiling are seen; an uncompiled
+    For code run many times with changing weights (each PGD batch, each adversarial-training
+    step): `fn(*tensors)` is written with `keras.ops` and may take input gradients with
+    `value_and_input_grad` inside. JAX jits it with the variables' values as arguments, swapped
+    in through a `StatelessScope` (so weights changed after compiling are seen; an uncompiled
     `jax.value_and_grad` retraces the model on every call, ~100x slower on a CPU), TensorFlow
-    wraps it in a `tf.function` (variables read by reference), torch runs it eagerly.
+    wraps it in a `tf.function` (variables read by reference), torch runs it eagerly. Arguments
+    are converted to tensors first, so new scalar values do not retrace.
 
     Args:
-        loss_fn: a function of (x, y), written with `keras.ops`, returning a scalar.
-        variables: every Keras variable `loss_fn` reads (e.g. `model.variables`).
+        fn: a function of tensors, returning a tensor or a structure of tensors.
+        variables: every Keras variable `fn` reads (e.g. `model.variables`).
     """
     backend, variables = name(), list(variables)
-    loss_fn = _scalar(loss_fn)
     if backend == "jax":
         import jax
 
-        def stateless(values, x, y):
+        def stateless(values, *args):
             with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-                return loss_fn(x, y)
+                return fn(*args)
 
-        grad = jax.jit(jax.grad(stateless, argnums=1))
-        return lambda x, y: grad([v.value for v in variables], keras.ops.convert_to_tensor(x),
-                                 keras.ops.convert_to_tensor(y))
+        compiled = jax.jit(stateless)
+        return lambda *args: compiled([v.value for v in variables], *map(keras.ops.convert_to_tensor, args))
     if backend == "tensorflow":
         import tensorflow as tf
 
-        @tf.function(reduce_retracing=True)
-        def grad(x, y):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                value = loss_fn(x, y)
-            return tape.gradient(value, x)
-
-        return lambda x, y: grad(keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y))
-    return lambda x, y: value_and_input_grad(lambda t: loss_fn(t, keras.ops.convert_to_tensor(y)), x)[1]
+        compiled = tf.function(fn, reduce_retracing=True)
+        return lambda *args: compiled(*map(keras.ops.convert_to_tensor, args))
+    return lambda *args: fn(*map(keras.ops.convert_to_tensor, args))
 
 
 def _scalar(loss_fn):

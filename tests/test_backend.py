@@ -70,7 +70,8 @@ def test_compiled_input_gradient_matches_the_eager_one_and_sees_new_weights():
         log_p = keras.ops.log_softmax(model(t), axis=-1)
         return -keras.ops.sum(keras.ops.take_along_axis(log_p, keras.ops.expand_dims(labels, -1), axis=-1))
 
-    grad = backend.input_grad_function(loss, model.variables)
+    grad = backend.compile_function(
+        lambda t, labels: backend.value_and_input_grad(lambda u: loss(u, labels), t)[1], model.variables)
 
     def eager():
         return keras.ops.convert_to_numpy(backend.value_and_input_grad(lambda t: loss(t, y), x)[1])
@@ -86,7 +87,10 @@ def test_compiled_input_gradient_matches_the_eager_one_and_sees_new_weights():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(grad(x[:5], y[:5])), after[:5], rtol=1e-4, atol=1e-6)
 
 
-def test_compiled_input_gradient_refuses_a_non_scalar_loss():
+def test_compiled_function_takes_new_scalars_and_refuses_a_non_scalar_loss():
     x = np.ones((2, 3), "float32")
+    scaled = backend.compile_function(lambda t, k: t * k, [])
+    for k in (2.0, 3.0):  # a new value is a new argument, not a constant frozen at the first trace
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(scaled(x, np.float32(k))), k * x)
     with pytest.raises(ValueError, match=r"scalar. Received: a value of shape \(2, 3\)"):
-        backend.input_grad_function(lambda t, y: t * 2, [])(x, x)
+        backend.compile_function(lambda t: backend.value_and_input_grad(lambda u: u * 2, t)[1], [])(x)

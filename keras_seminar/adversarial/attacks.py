@@ -1,8 +1,9 @@
 """Adversarial examples: FGSM and L-infinity PGD, and accuracy under attack (robustness curves).
 
 Every attack is backend-agnostic: the loss is written with `keras.ops` and its input gradient
-comes from `keras_seminar.backend.input_grad_function`, compiled once per model and loss (a few
-models are kept, so a PGD step or an adversarial-training batch does not retrace the model).
+comes from `keras_seminar.backend.value_and_input_grad`; a batch's steps run as one function
+compiled by `keras_seminar.backend.compile_function` once per model and loss (a few models are
+kept, so a PGD batch in an adversarial-training loop does not retrace the model).
 Attacks work on NumPy copies, batch by batch, and never modify the caller's arrays. The argument checks here serve
 `keras_seminar.adversarial.training` too.
 
@@ -79,7 +80,12 @@ def _check_data(x, y):
 
 def _check_labels_fit(model, x, y):
     """Refuses labels the model has no output for (gathering them would fail or read garbage)."""
-    num_classes = int(ops.shape(model(ops.convert_to_tensor(x[:1]), training=False))[-1])
+    try:  # the declared output width; a call only for models without one (an eager JAX call costs ms)
+        num_classes = model.output_shape[-1]
+    except (AttributeError, ValueError, TypeError, IndexError, RuntimeError):
+        num_classes = None
+    if not isinstance(num_classes, int):
+        num_classes = int(ops.shape(model(ops.convert_to_tensor(x[:1]), training=False))[-1])
     if y.max() >= num_classes:
         raise ValueError(f"Expected labels y in [0, {num_classes - 1}] for a model with "
                          f"{num_classes} outputs. Received: max(y)={int(y.max())}")
@@ -117,22 +123,31 @@ def _loss(model, from_logits):
     return loss
 
 
-_COMPILED = []  # (weakref to the model, from_logits, targeted, grad), the most recent last
+_COMPILED = []  # (weakref to the model, from_logits, targeted, steps function), the most recent last
 _COMPILED_KEEP = 4  # an attack on a model and its transfer source, their training loops
 
 
-def _input_grad(model, from_logits, targeted):
-    """The compiled input gradient of `model`'s loss (summed cross-entropy, negated when
-    targeted), from a small cache of the models attacked last."""
-    for i, (ref, logits, target, grad) in enumerate(_COMPILED):
+def _steps_function(model, from_logits, targeted):
+    """The compiled `run(x_adv, x, y, eps, step_size, steps, lo, hi)`: `steps` signed-gradient
+    steps on `model`'s summed cross-entropy (down it when targeted) from `x_adv`, each projected
+    on the eps-ball around `x` and on [lo, hi]; from a small cache of the models attacked last."""
+    for i, (ref, logits, target, run) in enumerate(_COMPILED):
         if ref() is model and (logits, target) == (from_logits, targeted):
             _COMPILED.append(_COMPILED.pop(i))
-            return grad
-    loss, sign = _loss(model, from_logits), -1.0 if targeted else 1.0  # targeted: descend
-    grad = backend.input_grad_function(lambda x, y: loss(x, y, sign), model.variables)
-    _COMPILED.append((weakref.ref(model), from_logits, targeted, grad))
+            return run
+    loss, sign = _loss(model, from_logits), -1.0 if targeted else 1.0
+
+    def run(x_adv, x, y, eps, step_size, steps, lo, hi):
+        def step(_, x_adv):
+            _, grad = backend.value_and_input_grad(lambda t: loss(t, y, sign), x_adv)
+            return ops.clip(_project(x_adv + step_size * ops.sign(grad), x, eps, None), lo, hi)
+
+        return ops.fori_loop(0, steps, step, x_adv)
+
+    run = backend.compile_function(run, model.variables)
+    _COMPILED.append((weakref.ref(model), from_logits, targeted, run))
     del _COMPILED[:-_COMPILED_KEEP]
-    return grad
+    return run
 
 
 def _project(x_adv, x, eps, clip):
@@ -153,7 +168,8 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
     _check_labels_fit(model, x, y)
     if eps == 0:
         return x
-    grad_of = _input_grad(model, from_logits, targeted)
+    run = _steps_function(model, from_logits, targeted)
+    lo, hi = clip or (-np.inf, np.inf)
     rng = np.random.default_rng(seed)
     out = np.empty_like(x)
     for start in range(0, len(x), batch_size):
@@ -163,9 +179,8 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
         if random_start:
             noise = rng.uniform(-eps, eps, size=tuple(xb.shape)).astype("float32")
             x_adv = _project(xb + ops.convert_to_tensor(noise), xb, eps, clip)
-        for _ in range(steps):
-            grad = grad_of(x_adv, yb)
-            x_adv = _project(x_adv + step_size * ops.sign(grad), xb, eps, clip)
+        x_adv = run(x_adv, xb, yb, np.float32(eps), np.float32(step_size), np.int32(steps),
+                    np.float32(lo), np.float32(hi))
         out[start:start + batch_size] = ops.convert_to_numpy(x_adv)
     return out
 
