@@ -161,14 +161,19 @@ def refine(boards, stop, delta, sweeps=20, seed=0):
                 xs = (shift[1] + offset % side + side * np.arange(per_axis)) % size
                 trial = b.copy()
                 trial[:, ys[:, None], xs[None, :]] ^= 1
-                change = (step(trial, k) != s).astype(np.int16) - wrong
+                trial_wrong = step(trial, k) != s
+                change = trial_wrong.astype(np.int16) - wrong
                 win_y = ((ys[:, None] + np.arange(-k, k + 1)) % size).ravel()
                 win_x = ((xs[:, None] + np.arange(-k, k + 1)) % size).ravel()
                 gain = change[:, win_y][:, :, win_x].reshape(len(b), per_axis, side, per_axis, side).sum(axis=(2, 4))
                 keep = gain < 0
                 if keep.any():
                     b[:, ys[:, None], xs[None, :]] ^= keep.astype(np.uint8)
-                    wrong = step(b, k) != s
+                    # Each kept flip's window evolves as in the trial, the rest as before: the
+                    # windows are disjoint, so no second evolution is needed.
+                    kept_window = np.zeros_like(wrong)
+                    kept_window[:, win_y[:, None], win_x[None, :]] = keep.repeat(side, 1).repeat(side, 2)
+                    wrong = np.where(kept_window, trial_wrong, wrong)
                     flips[rows] += keep.sum(axis=(1, 2))
                     kept += int(keep.sum())
             if not kept:
