@@ -152,7 +152,7 @@ def render(results, report):
         report.finding(f"{LABELS[k]}: " + _target(recs, k))
     report.finding(_best_per_score(recs))
     picked = np.sum([r["picked"] for r in recs], axis=0)
-    search_picked = np.sum([r.get("search_picked", [0] * len(picked)) for r in recs], axis=0)
+    search_picked = np.sum([r["search_picked"] for r in recs], axis=0)
     names = [f"p > {t:g}" for t in config["thresholds"]] + ["stop board", "all dead"]
     report.text(
         f"Data: Kaggle's 2020 generator (`keras_seminar.datasets.game_of_life`): a random board of density "
@@ -191,12 +191,9 @@ def _convergence(recs, config):
     """Per seed: epochs run, the best validation epoch, and whether early stopping ended training."""
     parts, capped, falls = [], 0, []
     for r in recs:
-        val = r["history"].get("val_loss")
-        if not val:
-            return (f"Training loss, seed {recs[0]['seed']}, by epoch: "
-                    f"{[round(v, 4) for v in recs[0]['history']['loss']]} (no validation loss recorded). ")
+        val = r["history"]["val_loss"]
         best = int(np.argmin(val)) + 1
-        if len(val) >= config["epochs"] and best > len(val) - config.get("patience", 0):
+        if len(val) >= config["epochs"] and best > len(val) - config["patience"]:
             capped += 1
             falls.append(_report.last_fall(val))
         parts.append(f"seed {r['seed']}: {len(val)} epochs, best {best} (val loss {min(val):.4f})")
