@@ -10,6 +10,32 @@ get_regularizer = regularizers.get
 get_constraint = constraints.get
 
 
+def kernel_initializers(kernel_initializer):
+    """`for_shape(shape)`: the initializer for the next kernel of that shape.
+
+    One Keras initializer instance draws the same values at every call (Keras 3 fixes an
+    unseeded one's seed when it is created), so kernels of one shape sharing it start identical
+    (a 784-64-64-64 MLP's fc2 and fc3 did). A kernel of a shape not seen yet gets the shared
+    instance (so a net without repeated shapes draws what it always drew); a repeated shape gets
+    a copy with its own seed (an integer seed is offset by the repeat count).
+    """
+    shared = keras.initializers.get(kernel_initializer)  # raises ValueError naming a bad one
+    seen, repeats = set(), [0]
+
+    def for_shape(shape):
+        shape = tuple(shape)
+        if shape not in seen:
+            seen.add(shape)
+            return shared
+        repeats[0] += 1
+        config = shared.get_config()
+        if isinstance(config.get("seed"), int):
+            config["seed"] += repeats[0]
+        return shared.__class__.from_config(config)
+
+    return for_shape
+
+
 def check_rate(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ValueError(f"Expected {name} in [0, 1). Received: {name}={value!r}")
@@ -24,9 +50,9 @@ def check_positive_ints(name, values):
 
 
 def classifier_head(x, num_classes, classifier_activation, output_constraint=None,
-                    kernel_regularizer=None, name="predictions"):
+                    kernel_regularizer=None, name="predictions", kernel_initializer="glorot_uniform"):
     """Dense(num_classes) + activation in float32 (safe under mixed precision)."""
-    x = keras.layers.Dense(num_classes, kernel_regularizer=kernel_regularizer,
+    x = keras.layers.Dense(num_classes, kernel_initializer=kernel_initializer, kernel_regularizer=kernel_regularizer,
                            kernel_constraint=output_constraint, name=f"{name}_dense")(x)
     return keras.layers.Activation(classifier_activation or "linear", dtype="float32", name=name)(x)
 

@@ -12,7 +12,7 @@ RECIPE = Recipe(epochs=8, batch_size=128, learning_rate=2e-3, schedule="onecycle
 
 OPTIONS = frozenset({"filters", "kernel_size", "dense_units", "dropout", "activation",
                      "kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "classifier_activation", "augment", "name"})
+                     "kernel_initializer", "classifier_activation", "augment", "name"})
 # For tuning/: the width multiplier scales these options; depth is the number of conv stages.
 SEARCH_SPACE = {"width": ("filters", "dense_units"),
                 "depth": {"option": "filters", "rule": "length", "choices": (1, 2, 3)}}
@@ -20,8 +20,8 @@ SEARCH_SPACE = {"width": ("filters", "dense_units"),
 
 def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_size=5,
               dense_units=1024, dropout=0.5, activation="relu", kernel_regularizer=None,
-              kernel_constraint=None, output_constraint=None, classifier_activation="softmax",
-              augment=None, name="cnn"):
+              kernel_constraint=None, output_constraint=None, kernel_initializer=None,
+              classifier_activation="softmax", augment=None, name="cnn"):
     """Conv(5x5, 32) - pool - Conv(5x5, 64) - pool - Dense(1024) - Dropout - Dense(classes).
 
     Args:
@@ -34,24 +34,32 @@ def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_
         kernel_constraint: applied to every hidden kernel (e.g. "nonneg").
         output_constraint: applied to the hidden->output kernel only (positivity hypothesis);
             defaults to `kernel_constraint`.
+        kernel_initializer: initializer of every kernel (e.g. a non-negative one for
+            non-negative nets); None: each layer's Keras default.
         augment: training-time augmentation, e.g. `{"translate": 0.1, "flip": True}`.
     """
     filters = _common.check_positive_ints("filters", filters)
     dropout = _common.check_rate("dropout", dropout)
+    if kernel_initializer is None:  # each layer builds its own default, as the zoo's models always did
+        def initializer(shape):
+            return "glorot_uniform"
+    else:
+        initializer = _common.kernel_initializers(kernel_initializer)
     reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
                                                              output_constraint)
     inputs = keras.Input(input_shape, name="images")
     x = _common.augmentation(inputs, augment)
     for i, f in enumerate(filters):
         x = keras.layers.Conv2D(f, kernel_size, padding="same", activation=activation,
-                                kernel_regularizer=reg, kernel_constraint=constraint,
-                                name=f"conv{i + 1}")(x)
+                                kernel_initializer=initializer((kernel_size, x.shape[-1], f)),
+                                kernel_regularizer=reg, kernel_constraint=constraint, name=f"conv{i + 1}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, activation=activation, kernel_regularizer=reg,
-                           kernel_constraint=constraint, name="fc1")(x)
+    x = keras.layers.Dense(dense_units, activation=activation,
+                           kernel_initializer=initializer((x.shape[-1], dense_units)), kernel_regularizer=reg, kernel_constraint=constraint, name="fc1")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = _common.classifier_head(x, num_classes, classifier_activation, out_constraint, reg)
+    outputs = _common.classifier_head(x, num_classes, classifier_activation, out_constraint, reg,
+                                      kernel_initializer=initializer((dense_units, num_classes)))
     return keras.Model(inputs, outputs, name=name)
 
 

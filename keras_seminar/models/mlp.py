@@ -54,20 +54,22 @@ def build_mlp(input_shape=(28, 28, 1), num_classes=10, hidden=(256,), activation
     keras.activations.get(activation)  # raises ValueError naming an unknown activation
     dropout = _common.check_rate("dropout", dropout)
     drop_connect = _common.check_rate("drop_connect", drop_connect)
-    initializer = keras.initializers.get(kernel_initializer)
+    initializer = _common.kernel_initializers(kernel_initializer)
     reg, constraint, out_constraint = _common.kernel_options(kernel_regularizer, kernel_constraint,
                                                              output_constraint)
 
     inputs = keras.Input(input_shape, name="images")
     x = keras.layers.Flatten(name="flatten")(inputs)
+    fan_in = x.shape[-1]
     for i, u in enumerate(units):
         hidden_options = {"rate": drop_connect} if drop_connect else {}
         layer = DropConnectDense if drop_connect else keras.layers.Dense
-        x = layer(u, activation=activation, kernel_initializer=initializer, kernel_regularizer=reg,
+        x = layer(u, activation=activation, kernel_initializer=initializer((fan_in, u)), kernel_regularizer=reg,
                   kernel_constraint=constraint, name=f"fc{i + 1}", **hidden_options)(x)
+        fan_in = u
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"fc{i + 1}_dropout")(x)
-    x = keras.layers.Dense(num_classes, kernel_initializer=initializer, kernel_regularizer=reg,
+    x = keras.layers.Dense(num_classes, kernel_initializer=initializer((fan_in, num_classes)), kernel_regularizer=reg,
                            kernel_constraint=out_constraint, name="logits")(x)
     outputs = keras.layers.Activation(classifier_activation or "linear", dtype="float32",
                                       name="predictions")(x)

@@ -78,3 +78,26 @@ def test_recipe_and_spec():
     recipe = get_recipe("mlp")
     assert (recipe.optimizer, recipe.learning_rate, recipe.batch_size, recipe.epochs) == ("adam", 1e-3, 128, 20)
     assert get_spec("mlp").search_space["width"] == ("hidden",)
+
+
+@pytest.mark.parametrize("init", ["glorot_uniform", keras.initializers.RandomUniform(0.0, 0.02, seed=3)])
+def test_kernels_of_one_shape_do_not_start_identical(init):
+    # One Keras initializer instance draws the same values at every call: before the fix the
+    # three 64x64 kernels of this net started as copies of one another.
+    keras.utils.set_random_seed(0)
+    model = build_model("mlp", hidden=(64, 64, 64), kernel_initializer=init)
+    kernels = [keras.ops.convert_to_numpy(model.get_layer(name).kernel) for name in ("fc2", "fc3")]
+    assert not np.array_equal(kernels[0], kernels[1])
+    assert abs(np.corrcoef(kernels[0].ravel(), kernels[1].ravel())[0, 1]) < 0.1
+    # Reproducible: the same seed builds the same net.
+    keras.utils.set_random_seed(0)
+    again = build_model("mlp", hidden=(64, 64, 64), kernel_initializer=init)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(again.get_layer("fc3").kernel), kernels[1])
+
+
+def test_cnn_takes_a_kernel_initializer_and_names_a_bad_one():
+    model = build_model("cnn", filters=(4, 4), dense_units=8, kernel_initializer="ones")
+    for name in ("conv1", "conv2", "fc1", "predictions_dense"):
+        assert np.all(keras.ops.convert_to_numpy(model.get_layer(name).kernel) == 1.0)
+    with pytest.raises(ValueError, match="not_an_init"):
+        build_model("cnn", kernel_initializer="not_an_init")
