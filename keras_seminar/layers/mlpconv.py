@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_seminar.layers._initializers import kernel_initializers
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class MLPConv(keras.layers.Layer):
@@ -71,6 +73,7 @@ class MLPConv(keras.layers.Layer):
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.convs, self.norms = [], []
+        initializer = kernel_initializers(self.kernel_initializer)  # 1x1 kernels of one shape differ
         for i, f in enumerate(self.filters):
             self.convs.append(
                 keras.layers.Conv2D(
@@ -79,7 +82,7 @@ class MLPConv(keras.layers.Layer):
                     strides=strides if i == 0 else 1,
                     padding=padding if i == 0 else "valid",
                     use_bias=not use_batchnorm,
-                    kernel_initializer=self.kernel_initializer,
+                    kernel_initializer=initializer((i and self.filters[i - 1], f)),
                     kernel_regularizer=self.kernel_regularizer,
                     kernel_constraint=self.kernel_constraint,
                     dtype=self.dtype_policy,

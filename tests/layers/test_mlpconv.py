@@ -127,3 +127,14 @@ def test_head_bad_args():
         apply_nin_head(keras.Input((3, 3, 2)), 0)
     with pytest.raises(ValueError, match="nonnegative"):
         apply_nin_head(keras.Input((3, 3, 2)), 2, kernel_constraint="nonnegative")
+
+
+def test_one_by_one_kernels_of_one_shape_do_not_start_identical():
+    # NiN's (192, 192, 192) blocks have two 1x1 kernels of one shape; sharing one initializer
+    # instance, they started as copies.
+    keras.utils.set_random_seed(0)
+    layer = MLPConv((8, 8, 8), kernel_size=3)
+    layer.build((None, 6, 6, 3))
+    first, second = (keras.ops.convert_to_numpy(conv.kernel) for conv in layer.convs[1:])
+    assert first.shape == second.shape == (1, 1, 8, 8)
+    assert not np.array_equal(first, second)
