@@ -134,3 +134,13 @@ def test_cpu_speed_reads_results_the_way_it_reports_them():
     runs = [{"t": 3.0}, {"t": 1.0}, {"t": 2.0}]
     assert cpu_speed["_median"](runs, "t") == 2.0
     assert cpu_speed["_median"]([*runs, {"t": None}], "t") is None  # a seed that never got there
+
+
+@pytest.mark.subprocess
+def test_attack_speed_smoke():
+    summary = _last_json(_run("attack_speed.py", "--steps", "2", "--repeats", "1", "--batch", "8"))
+    assert summary["steps"] == 2 and summary["batch"] == 8 and summary["ms_per_step"] > 0
+    assert summary["environment"]["backend"]
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "attack_speed.py"), "--steps", "0"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2 and "'steps': 0" in proc.stderr
