@@ -89,7 +89,7 @@ def render(results, report):
         f"training eps with the clean batch (Goodfellow et al. 2015, alpha = 0.5), PGD-"
         f"{config['train_pgd_steps']} alone (Madry et al. 2018 use 40 steps); training eps "
         f"{config['train_eps']}. PGD training grows its eps linearly from 0 over the first "
-        f"{config.get('train_pgd_ramp', 0)} epochs (at the full eps from the first step this MLP collapsed to "
+        f"{config['train_pgd_ramp']} epochs (at the full eps from the first step this MLP collapsed to "
         "chance on MNIST: 11.7% clean, seed 0) and keeps, among the epochs at the full eps, the "
         "one with the lowest loss on PGD versions of the validation set (Rice et al. 2020). "
         "Attacks on a seeded random subset of the test set per seed.\n\n"
