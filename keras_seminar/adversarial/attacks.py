@@ -140,7 +140,7 @@ def _steps_function(model, from_logits, targeted):
     def run(x_adv, x, y, eps, step_size, steps, lo, hi):
         def step(_, x_adv):
             _, grad = backend.value_and_input_grad(lambda t: loss(t, y, sign), x_adv)
-            return ops.clip(_project(x_adv + step_size * ops.sign(grad), x, eps, None), lo, hi)
+            return _project(x_adv + step_size * ops.sign(grad), x, eps, (lo, hi))
 
         return ops.fori_loop(0, steps, step, x_adv)
 
