@@ -128,9 +128,18 @@ class Report:
                   f"- scale: {results.get('scale')}",
                   f"- overrides: {json.dumps(overrides) if overrides else 'none'}",
                   f"- started: {results.get('started', '')}; wall time: "
-                  + (f"{results['wall_seconds']:.0f} s" if results.get("wall_seconds") else "unfinished"),
+                  + (f"{results['wall_seconds']:.0f} s" if results.get("wall_seconds") else "unfinished")
+                  + _resumed(results.get("resumed")),
                   "", "Resolved config:", "", "```json",
                   json.dumps(results.get("config", {}), indent=1), "```", ""]
         path = os.path.join(self.out, f"{self.name}.md")
         _io.atomic_write(path, "\n".join(lines))
         return path
+
+
+def _resumed(resumed):
+    """The Evidence clause of a run that resumed earlier runs from its partial file."""
+    if not resumed:
+        return ""
+    return (f" (this invocation only: it resumed {resumed['runs']} earlier runs from the partial "
+            f"file, the first begun {resumed['first_started']})")

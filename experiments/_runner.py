@@ -135,8 +135,12 @@ class Runs:
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
-            if saved.get("fingerprint") == fingerprint:
+            if saved.get("fingerprint") == fingerprint and saved["records"]:
                 self.records = saved["records"]
+                # A resumed run's own start and wall time cover only its part: say which part.
+                earlier = saved.get("meta", {})
+                self.meta["resumed"] = {"runs": len(self.records), "first_started": earlier.get(
+                    "resumed", {}).get("first_started", earlier.get("started", "unknown"))}
 
     @staticmethod
     def _key(arm, seed):

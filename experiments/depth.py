@@ -65,11 +65,17 @@ def run(config, seeds, runs):
 
 
 def _by_arm(results):
-    """`{(dataset, params, depth): [records sorted by seed]}`."""
-    groups = {}
+    """`{(dataset, params, depth): [records sorted by seed]}`, in the config's order (budget,
+    data set, depth) whatever order the runs finished in."""
+    config, groups = results["config"], {}
     for r in sorted(results["runs"], key=lambda r: r["seed"]):
         groups.setdefault((r["arm"]["dataset"], r["arm"]["params"], r["arm"]["depth"]), []).append(r)
-    return groups
+
+    def order(item):
+        (dataset, params, depth), _ = item
+        return config["params"].index(params), config["datasets"].index(dataset), config["depths"].index(depth)
+
+    return dict(sorted(groups.items(), key=order))
 
 
 def _pct(estimate):

@@ -47,7 +47,8 @@ class Config:
     seeds: int = 5
 
 
-SAVED_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAVED_MODELS = os.path.join(REPO, "saved_models")
 CONFIG = Config()
 SMOKE = Config(datasets=("fashion_mnist",), grid={"none": (0.0,), "l12": (1e-4,), "l2": (1e-4,)},
                prune_fractions=(0.5,), max_epochs=1, patience=1, finetune_models=("mlp", "lenet5"),
@@ -151,7 +152,7 @@ def _trained(config, data, dataset, model_name, seed):
         options = saving.read_card(path).get("model_options") or {}
         model = _build(model_name, seed, config, options=options)
         model.set_weights(shipped.get_weights())
-        return model, options, path
+        return model, options, os.path.relpath(path, REPO)  # the report names it as the repo does
     model = _build(model_name, seed, config)
     _fit(model, data, seed, config, config.max_epochs, model_name)
     return model, {}, "trained here"
