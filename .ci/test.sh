@@ -33,6 +33,7 @@ BACKEND_FREE=(
   tests/experiments/test_config.py
   tests/experiments/test_sparsity_render.py
   tests/experiments/test_gradient_norms_report.py
+  tests/experiments/test_reproduce.py
   tests/tuning/test_config.py
   tests/callbacks/test_imports.py
 )

@@ -1,14 +1,16 @@
 """`keras-seminar experiment NAME [--scale full|smoke] [--set KEY=VALUE ...] [--config F.json]
-[--seeds N] [--out DIR] [--render]`: one seminar question, results first, then the report.
+[--seeds N] [--out DIR] [--render | --compare-to DIR]`: one seminar question, results first, then
+the report.
 
 Examples:
     keras-seminar experiment depth                       # full scale, 5 seeds -> reports/depth.md
     keras-seminar experiment depth --set max_epochs=40 --set depths=1,2,3,4
     keras-seminar experiment depth --render              # redraw reports/depth.md from depth.json
     keras-seminar experiment depth --smoke               # CI size, into runs/smoke_reports/
+    keras-seminar experiment depth --compare-to reports --out reruns   # does reruns/ reproduce reports/?
 """
 
-from experiments import _runner
+from experiments import _runner, reproduce
 from keras_seminar.errors import UsageError
 
 
@@ -43,12 +45,20 @@ def add_command(subparsers):
                                       "(default: reports/, or runs/smoke_reports/ with --smoke)")
     parser.add_argument("--render", action="store_true",
                         help="redraw NAME.md and the PNGs from NAME.json in --out, without training")
+    parser.add_argument("--compare-to", metavar="DIR",
+                        help="train nothing: compare the finished NAME.json in --out (a rerun) to DIR/NAME.json, "
+                             "arm by arm, and write NAME_reproduction.md in --out")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args):
-    if args.render:
+    if args.compare_to is not None:
+        if args.render or args.sets or args.config_file or args.seeds or not args.out:
+            raise UsageError("--compare-to compares two saved runs: it needs --out (the rerun's folder) and "
+                             "takes no --render, --set, --config or --seeds.")
+        path = reproduce.write(_runner.resolve(args.name).__name__.rsplit(".", 1)[-1], args.compare_to, args.out)
+    elif args.render:
         if args.sets or args.config_file or args.seeds:
             raise UsageError("--render redraws saved results: it takes no --set, --config or --seeds.")
         path = _runner.render(args.name, args.out or ("runs/smoke_reports" if args.smoke else "reports"))

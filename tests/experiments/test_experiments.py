@@ -14,11 +14,11 @@ RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness", "stochastic_ro
 
 
 @pytest.mark.parametrize("name", _runner.EXPERIMENTS)
-def test_smoke_variant_writes_report_and_plots(name, tmp_path):
-    path = _runner.run_experiment(name, smoke=True, out=tmp_path)
+def test_smoke_variant_writes_report_and_plots(name, smoke_run):
+    path, tmp_path = smoke_run(name)
     text = open(path).read()
     seeds = _runner.resolve(name).SMOKE.seeds
-    assert path == os.path.join(str(tmp_path), f"{name}.md")
+    assert path == tmp_path / f"{name}.md"
     assert "## Evidence" in text and f"seeds: {list(range(seeds))}" in text and "scale: smoke" in text
     assert "| " in text and "± 0.0000" not in text
     pngs = [f for f in os.listdir(tmp_path) if f.endswith(".png")]
@@ -34,8 +34,8 @@ def test_smoke_variant_writes_report_and_plots(name, tmp_path):
         assert open(_runner.render(name, tmp_path)).read() == text  # the report is the JSON's
 
 
-def test_depth_smoke_records_every_arm_and_seed(tmp_path):
-    _runner.run_experiment("depth", smoke=True, out=tmp_path, sets=["depths=1,3"])
+def test_depth_smoke_records_every_arm_and_seed(smoke_run):
+    _, tmp_path = smoke_run("depth")  # made with --set depths=1,3
     results = json.load(open(tmp_path / "depth.json"))
     arms = sorted((r["arm"]["depth"], r["seed"]) for r in results["runs"])
     assert arms == [(1, 0), (1, 1), (3, 0), (3, 1)]
@@ -67,11 +67,17 @@ def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path, monke
         _runner.render("old_style", tmp_path)
 
 
-def test_cli_subcommand(tmp_path, capsys):
+def test_cli_subcommand(tmp_path, capsys, monkeypatch):
     from keras_seminar.cli import main
 
-    assert main(["experiment", "game-of-life", "--smoke", "--out", str(tmp_path)]) == 0
-    assert "game_of_life.md" in capsys.readouterr().out
+    calls = []  # the run itself is test_smoke_variant_writes_report_and_plots's; here only what the CLI passes on
+    with monkeypatch.context() as patch:
+        patch.setattr(_runner, "run_experiment", lambda name, **kw: calls.append((name, kw)) or f"{kw['out']}/x.md")
+        assert main(["experiment", "game-of-life", "--smoke", "--set", "epochs=2", "--seeds", "3",
+                     "--out", str(tmp_path)]) == 0
+    assert calls == [("game-of-life", {"scale": "smoke", "seeds": 3, "sets": ["epochs=2"], "config_file": None,
+                                       "out": str(tmp_path)})]
+    assert f"Report: {tmp_path}/x.md" in capsys.readouterr().out
     assert main(["experiment", "nope", "--smoke", "--out", str(tmp_path)]) == 2
     assert main(["experiment", "depth", "--seeds", "x", "--out", str(tmp_path)]) == 2
     assert "--seeds to be a positive integer" in capsys.readouterr().err

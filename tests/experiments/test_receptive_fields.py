@@ -128,8 +128,8 @@ def test_thumbnail_codec_round_trip():
     np.testing.assert_allclose(back, f / np.abs(f).max(axis=1, keepdims=True), atol=0.5 / 127 + 1e-9)
 
 
-def test_smoke_records_every_arm_and_seed_and_rerenders(tmp_path):
-    path = _runner.run_experiment("receptive_fields", smoke=True, out=tmp_path)
+def test_smoke_records_every_arm_and_seed_and_rerenders(smoke_run):
+    path, tmp_path = smoke_run("receptive_fields")
     text = open(path).read()
     results = json.load(open(tmp_path / "receptive_fields.json"))
     arms = sorted((r["arm"]["arm"], r["seed"]) for r in results["runs"])

@@ -16,9 +16,8 @@ def _rerenders(name, tmp_path, path):
     return text
 
 
-def test_dropconnect_smoke_records_every_arm_and_seed(tmp_path):
-    path = _runner.run_experiment("dropconnect", smoke=True, out=tmp_path,
-                                  sets=["rate=0.25", "arms=none,dropconnect"])
+def test_dropconnect_smoke_records_every_arm_and_seed(smoke_run):
+    path, tmp_path = smoke_run("dropconnect")  # made with --set rate=0.25 --set arms=none,dropconnect
     results = json.load(open(tmp_path / "dropconnect.json"))
     arms = sorted((r["arm"]["arm"], r["seed"]) for r in results["runs"])
     assert arms == [(a, s) for a in ("dropconnect", "none") for s in (0, 1)]
@@ -32,8 +31,8 @@ def test_dropconnect_smoke_records_every_arm_and_seed(tmp_path):
     assert "dropconnect_curves.png" in text and "± 0.0000" not in text
 
 
-def test_schedules_smoke_records_arms_sweep_and_range_test(tmp_path):
-    path = _runner.run_experiment("schedules", smoke=True, out=tmp_path, seeds=2)
+def test_schedules_smoke_records_arms_sweep_and_range_test(smoke_run):
+    path, tmp_path = smoke_run("schedules")  # SMOKE: 2 seeds
     results = json.load(open(tmp_path / "schedules.json"))
     keys = sorted((json.dumps(r["arm"], sort_keys=True), r["seed"]) for r in results["runs"])
     assert keys == sorted((json.dumps(a, sort_keys=True), s) for s in (0, 1) for a in (
