@@ -24,6 +24,7 @@ TORCH_SUBSET=(
   tests/test_adversarial.py
   tests/callbacks/test_tensorboard.py
   tests/test_one_epoch.py
+  tests/test_reshuffle.py
 )
 # Pure NumPy / Python: data files, statistics, config round trips, the import-cycle check. They
 # pass or fail alike on every backend, so the TensorFlow pass alone runs them.

@@ -109,7 +109,7 @@ class Report:
         if results.get("incomplete"):
             lines += [f"- **Incomplete**: drawn from the {len(results.get('runs', []))} runs finished so far "
                       "(`--render` of a run in progress or stopped); counts n below are per arm."]
-        lines += [f"- {f}" for f in self.findings] + ["", "## Results", ""]
+        lines += [f"- {f}" for f in self.findings + _order_caveat(results)] + ["", "## Results", ""]
         for section in self.sections:
             lines += [section, ""]
         for image, caption in self.images:
@@ -143,3 +143,23 @@ def _resumed(resumed):
         return ""
     return (f" (this invocation only: it resumed {resumed['runs']} earlier runs from the partial "
             f"file, the first begun {resumed['first_started']})")
+
+
+# Experiments that order their training data themselves (not through Keras's shuffle).
+OWN_EPOCH_ORDER = ("information_plane",)
+DEPTH_RERUN = "reports/depth_reproduction_fixed_order/depth_reproduction.md"  # what the fixed order cost
+
+
+def _order_caveat(results):
+    """The finding a TensorFlow report trained before every fit reshuffled each epoch must carry."""
+    env = results.get("environment", {})
+    if (env.get("backend") != "tensorflow" or results.get("epoch_order")
+            or results.get("experiment") in OWN_EPOCH_ORDER):
+        return []
+    return ["**Caveat (training order)**: trained on TensorFlow before 2026-12-04, when a seeded run "
+            "saw the training set in one fixed order every epoch (Keras on TensorFlow replays its "
+            "first shuffle once a global seed is set, tensorflow/tensorflow#26179; every fit now "
+            "reshuffles, `backend.fit_reshuffled`). Every arm and seed here had that order, so "
+            "comparisons between arms are like for like, but absolute accuracies may be lower than "
+            f"with reshuffling (the depth MLPs lost 0.2-1.1 points: `{DEPTH_RERUN}`). The command below reruns it "
+            "reshuffled."]

@@ -184,6 +184,12 @@ def plan(name, scale="full", seeds=None, sets=(), config_file=None):
     return module, config, overrides, list(range(n))
 
 
+# How the training set is ordered across epochs: since 2026-12-04 every fit reshuffles each epoch
+# on every backend (`backend.fit_reshuffled`); before, a seeded TensorFlow run replayed one
+# permutation every epoch (tensorflow/tensorflow#26179), and its report says so (`_report`).
+EPOCH_ORDER = "reshuffled each epoch"
+
+
 def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, out=None, smoke=False):
     """Runs experiment `name`, writes `<out>/<name>.json` (results-first experiments) and
     `<out>/<name>.md` with its PNGs; returns the Markdown path. `smoke=True` is `scale="smoke"`."""
@@ -194,7 +200,8 @@ def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, ou
     results = {"experiment": key, "title": module.TITLE, "question": module.QUESTION, "scale": scale,
                "seeds": seeds, "config": _config.as_dict(config), "overrides": _config.jsonable(overrides),
                "command": _command(), "device": device_description(), "environment": saving.environment(),
-               "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+               "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "epoch_order": EPOCH_ORDER}
     start = time.perf_counter()
     if not hasattr(module, "render"):  # an older experiment: it writes its report as it trains
         if getattr(config, "scale", None):  # its own size, which is not the 54k/10k of "full"
@@ -204,6 +211,8 @@ def run_experiment(name, scale="full", seeds=None, sets=(), config_file=None, ou
         return report.write({**results, "wall_seconds": time.perf_counter() - start})
     partial = os.path.join(out, f"{key}.partial.json")
     fingerprint = {k: results[k] for k in ("config", "seeds")} | {"backend": results["environment"]["backend"]}
+    if fingerprint["backend"] == "tensorflow":  # runs made before the fix below are not resumed into new ones
+        fingerprint["epoch_order"] = EPOCH_ORDER
     with _io.FileLock(os.path.join(out, key)):  # a second run into the same folder is refused
         runs = Runs(partial, fingerprint, meta=results)
         results.update(module.run(config, seeds, runs))

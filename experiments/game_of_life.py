@@ -8,6 +8,7 @@ import numpy as np
 
 from experiments import _game_of_life_model as net
 from experiments import _report, _runner, stats
+from keras_seminar import backend
 from keras_seminar.datasets import game_of_life
 
 TITLE = "Reverse Game of Life: a CNN under the 2013 and 2020 scores"
@@ -90,10 +91,10 @@ def run(config, seeds, runs):
         def targets(a, b):
             return {"start": a[..., None].astype("float32"), "stop": b[..., None].astype("float32")}
 
-        history = model.fit(net.features(stop, delta, config.layers), targets(start, stop),
-                            validation_data=(net.features(v_stop, v_delta, config.layers), targets(v_start, v_stop)),
-                            batch_size=config.batch_size, epochs=config.epochs, verbose=0,
-                            callbacks=[_runner.early_stopping(config.patience)])
+        history = backend.fit_reshuffled(  # a new order each epoch, also on TF
+            model, net.features(stop, delta, config.layers), targets(start, stop), config.batch_size, seed,
+            epochs=config.epochs, verbose=0, callbacks=[_runner.early_stopping(config.patience)],
+            validation_data=(net.features(v_stop, v_delta, config.layers), targets(v_start, v_stop)))
         train_seconds = time.perf_counter() - t0
         p = model.predict(net.features(t_stop, t_delta, config.layers), batch_size=512, verbose=0)["start"][..., 0]
         cnn = (p > 0.5).astype(np.uint8)

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from experiments import _report, _runner, stats
+from keras_seminar import backend
 from keras_seminar.fixed_point_sgd import FixedPointSGD
 from keras_seminar.layers import StochasticRounding
 
@@ -92,8 +93,8 @@ def run(config, seeds, runs):
             data = data or _runner.load(config.dataset, seed, config.train_limit, test_limit=config.test_limit)
             model = build(config, arm, seed)
             start = time.perf_counter()
-            history = model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
-                                validation_data=data.validation, verbose=0)
+            history = backend.fit_reshuffled(model, data.x_train, data.y_train, config.batch_size, seed,  # new order
+                                             epochs=config.epochs, validation_data=data.validation, verbose=0)
             h = {k: [float(v) for v in vs] for k, vs in history.history.items()}
             runs.add(arm, seed, test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
                      val_error=1.0 - h["val_accuracy"][-1], train_error=1.0 - h["accuracy"][-1],

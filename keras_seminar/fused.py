@@ -116,7 +116,9 @@ def fit_fused(model, x, y, batch_size, epochs, steps_per_call=None, seed=None, s
         model.steps_per_execution = steps_per_call or whole_epoch
         model.train_function = None
         try:
-            return model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=shuffle, **fit_kwargs)
+            if shuffle:  # a new order every epoch on TensorFlow too (backend.fit_reshuffled)
+                return backend.fit_reshuffled(model, x, y, batch_size, seed, epochs=epochs, **fit_kwargs)
+            return model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, **fit_kwargs)
         finally:
             model.steps_per_execution, model.train_function = before, None
     chunk_step = backend.scanned_train_step(model)

@@ -32,11 +32,18 @@ def pytest_report_header(config):
     return f"keras {keras.__version__}, backend {keras.backend.backend()}"
 
 
+_TESTS_SINCE_GC = [0]
+
+
 @pytest.fixture(autouse=True)
 def _clear_keras_session():
     import keras
 
-    keras.utils.clear_session()
+    # A full gc.collect() (clear_session's default) costs ~1 s per test once TensorFlow's heap is
+    # large: half the suite's time. Python's own collector still runs; a full one every 50 tests
+    # bounds what cycles may hold.
+    _TESTS_SINCE_GC[0] = (_TESTS_SINCE_GC[0] + 1) % 50
+    keras.utils.clear_session(free_memory=_TESTS_SINCE_GC[0] == 0)
     keras.mixed_precision.set_global_policy("float32")
     yield
     keras.mixed_precision.set_global_policy("float32")

@@ -23,7 +23,7 @@ import math
 
 import keras_tuner
 
-from keras_seminar import models, regularizers
+from keras_seminar import backend, models, regularizers
 from keras_seminar.callbacks import NaNGuard
 from keras_seminar.training import compile_model
 from tuning.trial_check import check_trial
@@ -253,10 +253,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
     def fit(self, hp, model, *args, **kwargs):
         """`model.fit` with the tuned batch size; a trial that diverged, whose training loss
         rose or whose validation accuracy is at chance fails (`tuning.trial_check`)."""
-        kwargs["batch_size"] = self._declare(hp, "batch_size")
+        batch_size = self._declare(hp, "batch_size")
         guard = NaNGuard()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
-        history = model.fit(*args, **kwargs)
+        if len(args) == 2 and kwargs.pop("shuffle", True):  # arrays: a new order each epoch, also on TF
+            history = backend.fit_reshuffled(model, *args, batch_size, **kwargs)  # seeded by the trial (tuner.py)
+        else:
+            history = model.fit(*args, batch_size=batch_size, shuffle=False if len(args) == 2 else True, **kwargs)
         check_trial(guard, history.history, self.num_classes)
         return history
 

@@ -8,6 +8,7 @@ Example:
 import keras
 import numpy as np
 
+from keras_seminar import backend
 from keras_seminar.callbacks import NaNGuard
 from keras_seminar.errors import TrainingDiverged
 from keras_seminar.fused import fit_fused
@@ -94,8 +95,8 @@ def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=
         per_call = steps_per_execution if (steps_per_execution or 1) > 1 else None
         history = fit_fused(model, x_train, y_train, recipe.batch_size, steps_per_call=per_call,
                             seed=seed, **fit_kwargs)
-    else:
-        history = model.fit(x_train, y_train, batch_size=recipe.batch_size, **fit_kwargs)
+    else:  # a new order every epoch, on every backend (see backend.reshuffled)
+        history = backend.fit_reshuffled(model, x_train, y_train, recipe.batch_size, seed, **fit_kwargs)
     if guard.diverged_at is not None:
         rolled = ""
         for callback in callbacks:

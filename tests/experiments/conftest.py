@@ -2,8 +2,9 @@
 
 A smoke run is mostly tracing and compiling (seconds per model on 2 cores), so the generic test
 (`test_experiments.py`) and an experiment's own checks (`test_toolbox.py`, ...) read one run
-instead of training it twice. Every caller gets its own copy of the output folder (its reports naming the copy), so a
-test may delete or rewrite files (re-render, fake a partial run) without touching another's.
+instead of training it twice. Every caller gets its own copy of the output folder (its
+reports naming the copy), so a test may delete or rewrite files (re-render, fake a partial
+run) without touching another's.
 """
 
 import shutil
