@@ -9,6 +9,9 @@ the active backend does not use.
 import os
 
 import keras
+import numpy as np
+
+from keras_seminar._validators import check_int
 
 SUPPORTED = ("tensorflow", "jax", "torch")
 
@@ -218,30 +221,14 @@ def enable_compilation_cache(directory):
 
 
 def fit_reshuffled(model, x, y, batch_size, seed=None, **fit_kwargs):
-    """`model.fit(x, y, batch_size=batch_size, **fit_kwargs)` with the training set in a new
-    order every epoch, drawn from `seed` (None: from NumPy's global generator); the History.
+    """`model.fit(x, y, batch_size=..., **fit_kwargs)` (not shuffle) with the training set in a
+    new order every epoch, drawn from `seed` (a non-negative int; None: NumPy's global generator).
 
-    On JAX and PyTorch that is Keras's own `shuffle=True`: their adapters draw a new NumPy
-    permutation each epoch. On TensorFlow Keras shuffles arrays with `tf.random.shuffle` inside a
-    `tf.data` map, and once a global seed is set (`keras.utils.set_random_seed`, as every seeded
-    run here does) each epoch's new iterator replays the same permutation
-    (tensorflow/tensorflow#26179): every epoch sees the batches in one fixed order. There the
-    examples are gathered by a `tf.data.Dataset` of index batches whose epoch e is the NumPy
-    permutation of `(seed, e)` (host-side, so a distribution strategy's rewrite of the dataset
-    cannot re-seed it, and a run resumed at epoch e sees the order an unbroken run would). The
-    inputs ride beside the indices, as in Keras's adapter, so no array is baked into a graph.
-
-    Args:
-        model: a compiled `keras.Model`.
-        x, y: arrays (or nested structures of arrays) with the same first dimension.
-        batch_size: examples per step (the last batch of an epoch may be smaller).
-        seed: a non-negative int or None.
-        **fit_kwargs: the rest of `model.fit`'s arguments (epochs, callbacks, ...; not shuffle).
+    JAX, PyTorch: Keras's own shuffle. TensorFlow: Keras shuffles in a `tf.data` map that, once
+    a global seed is set, replays one permutation every epoch (tensorflow/tensorflow#26179); here
+    epoch e takes the NumPy permutation of `(seed, e)`, host-side (no strategy rewrite re-seeds
+    it; a run resumed at epoch e sees an unbroken run's order), gathered as Keras's adapter does.
     """
-    import numpy as np
-
-    from keras_seminar._validators import check_int
-
     batch_size = check_int("batch_size", batch_size, minimum=1)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
     sizes = {len(a) for a in keras.tree.flatten((x, y))}
@@ -261,16 +248,13 @@ def fit_reshuffled(model, x, y, batch_size, seed=None, **fit_kwargs):
         for start in range(0, n, batch_size):
             yield order[start:start + batch_size]
 
-    class _Epoch(keras.callbacks.Callback):
-        def on_epoch_begin(self, e, logs=None):
-            epoch[0] = e
-
     indices = tf.data.Dataset.from_generator(index_batches, output_signature=tf.TensorSpec([None], tf.int64))
     indices = indices.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
     data = tf.data.Dataset.from_tensors(keras.tree.map_structure(tf.convert_to_tensor, (x, y))).repeat()
     batches = tf.data.Dataset.zip((indices, data)).map(
         lambda i, d: keras.tree.map_structure(lambda a: tf.gather(a, i), d), num_parallel_calls=tf.data.AUTOTUNE)
-    fit_kwargs["callbacks"] = [_Epoch(), *(fit_kwargs.get("callbacks") or [])]
+    track = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epoch.__setitem__(0, e))
+    fit_kwargs["callbacks"] = [track, *(fit_kwargs.get("callbacks") or [])]
     return model.fit(batches.prefetch(tf.data.AUTOTUNE), shuffle=False, **fit_kwargs)
 
 
