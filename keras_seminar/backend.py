@@ -1,9 +1,8 @@
 """The one place that knows about TensorFlow, JAX and PyTorch.
 
-Library code elsewhere uses `keras.ops` only. What `keras.ops` cannot express — taking a
-gradient with respect to an input or to chosen variables — is dispatched here, with the
-backend module imported lazily so importing keras_seminar never pulls in a framework that
-the active backend does not use.
+Library code elsewhere uses `keras.ops` only. What `keras.ops` cannot express (a gradient with
+respect to an input or chosen variables, a per-epoch reshuffle on TensorFlow) is dispatched
+here, the framework imported lazily so keras_seminar never pulls in one the backend does not use.
 """
 
 import os
@@ -234,12 +233,11 @@ def fit_reshuffled(model, x, y, batch_size, seed=None, **fit_kwargs):
     sizes = {len(a) for a in keras.tree.flatten((x, y))}
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError(f"Expected x and y with the same, non-zero number of examples. Received: {sorted(sizes)}")
-    if "shuffle" in fit_kwargs:
+    if "shuffle" in fit_kwargs:  # model.fit(shuffle=False) keeps the order
         raise ValueError("fit_reshuffled always reshuffles; call model.fit for shuffle=False.")
     if name() != "tensorflow":
         return model.fit(x, y, batch_size=batch_size, shuffle=True, **fit_kwargs)
     import tensorflow as tf
-
     n, epoch = sizes.pop(), [0]
     seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
 
