@@ -52,3 +52,13 @@ def test_cli_compare_to(tmp_path, capsys):
     assert "depth_reproduction.md" in capsys.readouterr().out
     assert main(["experiment", "depth", "--compare-to", str(report)]) == 2
     assert "needs --out" in capsys.readouterr().err
+
+
+def test_a_tensorflow_report_trained_before_the_reshuffle_fix_says_so():
+    from experiments import _report, _runner
+
+    tf = {"experiment": "sparsity", "environment": {"backend": "tensorflow"}}
+    assert "Caveat (training order)" in _report._order_caveat(tf)[0] and "26179" in _report._order_caveat(tf)[0]
+    assert _report._order_caveat({**tf, "epoch_order": _runner.EPOCH_ORDER}) == []  # trained reshuffled
+    assert _report._order_caveat({**tf, "environment": {"backend": "jax"}}) == []  # JAX reshuffled all along
+    assert _report._order_caveat({**tf, "experiment": "information_plane"}) == []  # orders its data itself
