@@ -161,5 +161,5 @@ def _order_caveat(results):
             "first shuffle once a global seed is set, tensorflow/tensorflow#26179; every fit now "
             "reshuffles, `backend.fit_reshuffled`). Every arm and seed here had that order, so "
             "comparisons between arms are like for like, but absolute accuracies may be lower than "
-            f"with reshuffling (the depth MLPs, rerun so, lost 0.15-1.14 points of test accuracy: `{DEPTH_RERUN}`). The command below reruns it "
-            "reshuffled."]
+            "with reshuffling (the depth MLPs, rerun so, lost 0.15-1.14 points of test accuracy: "
+            f"`{DEPTH_RERUN}`). The command below reruns it reshuffled."]

@@ -256,10 +256,11 @@ class ZooHyperModel(keras_tuner.HyperModel):
         batch_size = self._declare(hp, "batch_size")
         guard = NaNGuard()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
-        if len(args) == 2 and kwargs.pop("shuffle", True):  # arrays: a new order each epoch, also on TF
+        shuffle = kwargs.pop("shuffle", True)
+        if len(args) == 2 and shuffle:  # arrays: a new order each epoch, also on TF
             history = backend.fit_reshuffled(model, *args, batch_size, **kwargs)  # seeded by the trial (tuner.py)
         else:
-            history = model.fit(*args, batch_size=batch_size, shuffle=False if len(args) == 2 else True, **kwargs)
+            history = model.fit(*args, batch_size=batch_size, shuffle=shuffle, **kwargs)
         check_trial(guard, history.history, self.num_classes)
         return history
 

@@ -95,7 +95,7 @@ def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=
         per_call = steps_per_execution if (steps_per_execution or 1) > 1 else None
         history = fit_fused(model, x_train, y_train, recipe.batch_size, steps_per_call=per_call,
                             seed=seed, **fit_kwargs)
-    else:  # a new order every epoch, on every backend (see backend.reshuffled)
+    else:  # a new order every epoch, on every backend (see backend.fit_reshuffled)
         history = backend.fit_reshuffled(model, x_train, y_train, recipe.batch_size, seed, **fit_kwargs)
     if guard.diverged_at is not None:
         rolled = ""

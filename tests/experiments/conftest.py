@@ -7,6 +7,7 @@ reports naming the copy), so a test may delete or rewrite files (re-render, fake
 run) without touching another's.
 """
 
+import os
 import shutil
 
 import pytest
@@ -36,6 +37,6 @@ def smoke_run(_smoke_runs, tmp_path_factory, tmp_path):
         shutil.copytree(out, copy)
         for report in copy.glob("*.md"):  # as if written there: the Evidence names its folder
             report.write_text(report.read_text().replace(str(out), str(copy)))
-        return copy / path.rsplit("/", 1)[-1], copy
+        return copy / os.path.basename(path), copy
 
     return run
