@@ -28,8 +28,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import keras_tuner  # noqa: E402
-
-from tuning.search import search  # noqa: E402
+from keras_seminar.tuning.search import search  # noqa: E402
 
 CONFIG = {
     "model": "softmax",  # small on purpose: a CPU benchmark of the search, not of the model

@@ -2,8 +2,7 @@
 beside every estimate, claims from paired 95% intervals, and the information-plane figures."""
 
 import numpy as np
-
-from experiments import _report, stats
+from keras_seminar.experiments import _report, stats
 
 LABELS = {"sz2017": "12-bit task", "mnist": "MNIST"}
 FIT_FRACTION = 0.95  # a layer has fitted when its I(T;Y) first reaches 95% of its own maximum

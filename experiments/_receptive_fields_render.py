@@ -3,8 +3,7 @@
 import base64
 
 import numpy as np
-
-from experiments import _report, stats
+from keras_seminar.experiments import _report, stats
 
 ARMS = ("initial", "free", "l12", "nonneg", "sparse_coding")
 LABELS = {"initial": "initial weights (control)", "free": "free", "l12": "L1/2", "nonneg": "non-negative",

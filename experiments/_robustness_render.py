@@ -1,8 +1,7 @@
 """The robustness report drawn from its results JSON (tables, gradient-masking checks, curves)."""
 
 import numpy as np
-
-from experiments import _report, stats
+from keras_seminar.experiments import _report, stats
 
 
 def _pct(values):

@@ -22,9 +22,9 @@ import time
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _config
+from keras_seminar.experiments._report import Report
 
-from experiments import _config
-from experiments._report import Report
 from keras_seminar import _io, datasets, models, saving
 from keras_seminar.backend import device_description
 from keras_seminar.errors import UsageError
@@ -166,7 +166,7 @@ def resolve(name):
     key = str(name).replace("-", "_")
     if key not in EXPERIMENTS:
         raise UsageError(f"Unknown experiment {name!r}. Expected one of {list(EXPERIMENTS)}.")
-    return importlib.import_module(f"experiments.{key}")
+    return importlib.import_module(f"keras_seminar.experiments.{key}")
 
 
 def plan(name, scale="full", seeds=None, sets=(), config_file=None):

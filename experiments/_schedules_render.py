@@ -3,8 +3,8 @@
 import dataclasses
 
 import numpy as np
+from keras_seminar.experiments import _report, stats
 
-from experiments import _report, stats
 from keras_seminar.training import recipe_for
 
 

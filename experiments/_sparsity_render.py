@@ -1,8 +1,7 @@
 """The sparsity report drawn from its results JSON (tables, claims, the frontier plot)."""
 
 import numpy as np
-
-from experiments import _report, stats
+from keras_seminar.experiments import _report, stats
 
 
 def _paired(recs, base, key, base_key=None):

@@ -10,7 +10,8 @@ Examples:
     keras-seminar experiment depth --compare-to reports --out reruns   # does reruns/ reproduce reports/?
 """
 
-from experiments import _runner, reproduce
+from keras_seminar.experiments import _runner, reproduce
+
 from keras_seminar.errors import UsageError
 
 

@@ -4,8 +4,7 @@ import dataclasses
 import math
 
 import numpy as np
-
-from experiments import _report, _runner, stats
+from keras_seminar.experiments import _report, _runner, stats
 
 TITLE = "Depth at equal parameter count"
 QUESTION = ("One hidden layer is enough in theory (Cybenko 1989, Hornik 1991); at the same "

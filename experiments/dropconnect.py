@@ -4,8 +4,7 @@ import dataclasses
 import functools
 
 import numpy as np
-
-from experiments import _report, _runner, stats
+from keras_seminar.experiments import _report, _runner, stats
 
 TITLE = "DropConnect vs Dropout at an equal rate"
 QUESTION = ("Does dropping weights (DropConnect, Wan et al. 2013) regularize a 784-800-800-10 "

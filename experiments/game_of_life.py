@@ -5,9 +5,9 @@ import time
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _game_of_life_model as net
+from keras_seminar.experiments import _report, _runner, stats
 
-from experiments import _game_of_life_model as net
-from experiments import _report, _runner, stats
 from keras_seminar import backend
 from keras_seminar.datasets import game_of_life
 

@@ -5,8 +5,8 @@ import dataclasses
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _information_render, _information_task, _runner
 
-from experiments import _information_render, _information_task, _runner
 from keras_seminar._validators import check_float, check_int
 from keras_seminar.callbacks.information_plane import estimate_information, random_control
 from keras_seminar.errors import UsageError

@@ -5,8 +5,8 @@ import functools
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _report, _runner, stats
 
-from experiments import _report, _runner, stats
 from keras_seminar import adversarial
 from keras_seminar.models import build_model
 

@@ -12,9 +12,9 @@ graph's spatial order, and how well each net's fields match the dictionary. The 
 import dataclasses
 
 import numpy as np
+from keras_seminar.experiments import _fields, _runner
+from keras_seminar.experiments._receptive_fields_render import ARMS, DISTANCES, encode, render  # noqa: F401
 
-from experiments import _fields, _runner
-from experiments._receptive_fields_render import ARMS, DISTANCES, encode, render  # noqa: F401
 from keras_seminar import regularizers
 
 TITLE = "Receptive fields of free vs sparse vs non-negative nets, and a sparse-coding reference"

@@ -16,7 +16,8 @@ Example:
 import json
 import os
 
-from experiments import stats
+from keras_seminar.experiments import stats
+
 from keras_seminar import _io
 from keras_seminar.errors import UsageError
 

@@ -4,9 +4,9 @@ import dataclasses
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _runner
+from keras_seminar.experiments._robustness_render import render  # noqa: F401  (the module's `render`)
 
-from experiments import _runner
-from experiments._robustness_render import render  # noqa: F401  (the module's `render`)
 from keras_seminar import adversarial, regularizers
 from keras_seminar.training import compile_model, recipe_for
 

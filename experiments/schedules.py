@@ -5,9 +5,9 @@ import dataclasses
 import time
 
 import keras
+from keras_seminar.experiments import _runner
+from keras_seminar.experiments._schedules_render import render  # noqa: F401  (the module's `render`)
 
-from experiments import _runner
-from experiments._schedules_render import render  # noqa: F401  (the module's `render`)
 from keras_seminar import lr_finder
 from keras_seminar.errors import TrainingDiverged
 from keras_seminar.models import build_model

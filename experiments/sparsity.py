@@ -5,9 +5,9 @@ import os
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _runner
+from keras_seminar.experiments._sparsity_render import render  # noqa: F401  (the module's `render`)
 
-from experiments import _runner
-from experiments._sparsity_render import render  # noqa: F401  (the module's `render`)
 from keras_seminar import regularizers, saving
 
 TITLE = "Sparsity: the accuracy-sparsity frontier of L1, L1/2, Lq, group lasso and L2 + pruning"

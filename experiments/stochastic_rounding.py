@@ -5,8 +5,8 @@ import time
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _report, _runner, stats
 
-from experiments import _report, _runner, stats
 from keras_seminar import backend
 from keras_seminar.fixed_point_sgd import FixedPointSGD
 from keras_seminar.layers import StochasticRounding

@@ -128,7 +128,7 @@ def build_parser():
     for plugin in _plugins():
         try:
             add_command = plugin.load()
-        except ImportError as e:  # e.g. a source checkout without tuning/ installed
+        except ImportError as e:  # e.g. keras-tuner missing from a hand-made environment
             print(f"keras-seminar: the '{plugin.name}' command is unavailable ({e})", file=sys.stderr)
             continue
         add_command(sub)
@@ -136,9 +136,10 @@ def build_parser():
 
 
 def _plugins():
-    """Subcommands that live on top of the package (`tune` in tuning/, `experiment` in
-    experiments/), found through the `keras_seminar.commands` entry-point group so that the
-    package itself never imports them. Each entry point is `add_command(subparsers)`, which
+    """Subcommands that live on top of the package (`tune` in `keras_seminar.tuning`,
+    `experiment` in `keras_seminar.experiments`; the repository's tuning/ and experiments/),
+    found through the `keras_seminar.commands` entry-point group so that the core package never
+    imports them. Each entry point is `add_command(subparsers)`, which
     adds a subparser and sets `func=<callable(args)>` on it with `set_defaults`."""
     from importlib.metadata import entry_points
 

@@ -12,8 +12,9 @@ from keras_seminar.cli import _json_dict, _nonneg_int, _positive_int
 
 
 def add_command(subparsers):
+    from keras_seminar.tuning.config import TUNERS
+
     from keras_seminar import datasets
-    from tuning.config import TUNERS
 
     p = subparsers.add_parser("tune", help="KerasTuner search over a zoo model (resumable, distributed)")
     p.add_argument("--model", default="cnn", help="model name (see `keras-seminar models`)")
@@ -42,8 +43,8 @@ def add_command(subparsers):
 
 
 def run(args):
-    from tuning.hypermodels import SPACE
-    from tuning.search import search
+    from keras_seminar.tuning.hypermodels import SPACE
+    from keras_seminar.tuning.search import search
 
     space = args.space
     if space:  # JSON has no tuples: [min, max] is a range for the continuous hyperparameters

@@ -1,6 +1,6 @@
 """`SearchConfig`: everything a search is asked to do, checked once, with an exact JSON form.
 
-The chief hands its config to every worker as JSON (`python -m tuning.worker CONFIG_JSON`).
+The chief hands its config to every worker as JSON (`python -m keras_seminar.tuning.worker CONFIG_JSON`).
 Plain JSON has no tuples, and in a search space a tuple is a range while a list is a set of
 choices, so `to_json` tags tuples (`{"__tuple__": [...]}`) and `from_json` restores them:
 `SearchConfig.from_json(config.to_json()) == config`, and a worker declares the very

@@ -69,13 +69,13 @@ def worker_environment(index, workers, host, port):
 
 
 def start_workers(config, workers, host, port, log_dir):
-    """Starts `workers` processes running `python -m tuning.worker CONFIG_JSON` (`config` a
+    """Starts `workers` processes running `python -m keras_seminar.tuning.worker CONFIG_JSON` (`config` a
     `SearchConfig`) as workers of host:port."""
     os.makedirs(log_dir, exist_ok=True)
     procs = []
     for i in range(workers):
         log = open(os.path.join(log_dir, f"tuner{i}.log"), "ab")
-        cmd = [sys.executable, "-m", "tuning.worker", config.to_json()]
+        cmd = [sys.executable, "-m", "keras_seminar.tuning.worker", config.to_json()]
         procs.append((subprocess.Popen(cmd, env=worker_environment(i, workers, host, port),
                                        stdout=log, stderr=subprocess.STDOUT), log))
     return procs

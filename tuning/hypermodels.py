@@ -22,11 +22,11 @@ import dataclasses
 import math
 
 import keras_tuner
+from keras_seminar.tuning.trial_check import check_trial
 
 from keras_seminar import backend, models, regularizers
 from keras_seminar.callbacks import NaNGuard
 from keras_seminar.training import compile_model
-from tuning.trial_check import check_trial
 
 REGULARIZERS = ("none", "l1", "l2", "l12", "lq", "group_lasso")
 # kind -> (class name for `regularizers.get`, the strength's argument name)

@@ -22,17 +22,17 @@ import os
 import time
 
 import keras_tuner
+from keras_seminar.tuning import distributed
+from keras_seminar.tuning.config import SearchConfig
+from keras_seminar.tuning.hypermodels import ZooHyperModel
+from keras_seminar.tuning.oracle import make_oracle
+from keras_seminar.tuning.report import export
+from keras_seminar.tuning.tuner import ZooHyperbandTuner, ZooTuner
 
 from keras_seminar import datasets
 from keras_seminar._io import clean_stale
 from keras_seminar.errors import UsageError
 from keras_seminar.training import images_to_inputs
-from tuning import distributed
-from tuning.config import SearchConfig
-from tuning.hypermodels import ZooHyperModel
-from tuning.oracle import make_oracle
-from tuning.report import export
-from tuning.tuner import ZooHyperbandTuner, ZooTuner
 
 
 def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_trials=10, epochs=None,

@@ -7,10 +7,10 @@ import os
 
 import keras
 import keras_tuner
+from keras_seminar.tuning import distributed
 
 from keras_seminar import hparams
 from keras_seminar._io import atomic_write
-from tuning import distributed
 
 
 def space_differences(hypermodel, trial_hp):

@@ -3,7 +3,8 @@
 Also a command-line check for the whole repository's packages:
     python tests/callbacks/test_imports.py keras_seminar tuning experiments
 run in the repository root prints every import cycle among those packages (function-level
-imports included) and exits 1 if there is one.
+imports included) and exits 1 if there is one. tuning/ and experiments/ are read under the names
+they install as (`keras_seminar.tuning`, `keras_seminar.experiments`; setup.cfg's package_dir).
 """
 
 import ast
@@ -11,6 +12,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Repository folders installed under another package name (setup.cfg's package_dir).
+INSTALLED_AS = {"tuning": "keras_seminar.tuning", "experiments": "keras_seminar.experiments"}
 CALLBACKS = ("tensorboard", "gradient_norms", "sparsity", "information_plane", "backup", "nan_guard")
 
 
@@ -23,6 +26,8 @@ def modules(packages, root=ROOT):
                 if name.endswith(".py"):
                     path = os.path.join(folder, name)
                     parts = os.path.relpath(path, root)[:-3].split(os.sep)
+                    if parts[0] in INSTALLED_AS:
+                        parts = INSTALLED_AS[parts[0]].split(".") + parts[1:]
                     found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
 
@@ -105,6 +110,16 @@ def test_a_callback_never_imports_another():
     for module in callbacks:
         assert graph[module] & callbacks == set(), module
     assert "keras_seminar.lr_finder" not in graph["keras_seminar.callbacks"]
+
+
+def test_the_whole_namespace_has_no_cycle_and_the_core_never_imports_what_sits_on_top():
+    graph = import_graph(["keras_seminar", "tuning", "experiments"])
+    assert "keras_seminar.tuning.search" in graph and "keras_seminar.experiments.depth" in graph
+    assert cycles(graph) == []
+    on_top = tuple(INSTALLED_AS.values())
+    core = {m: edges for m, edges in graph.items() if not m.startswith(on_top)}
+    assert [(m, sorted(e for e in edges if e.startswith(on_top)))
+            for m, edges in core.items() if any(e.startswith(on_top) for e in edges)] == []
 
 
 def test_the_checker_finds_a_cycle(tmp_path):

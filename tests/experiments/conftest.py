@@ -11,8 +11,7 @@ import os
 import shutil
 
 import pytest
-
-from experiments import _runner
+from keras_seminar.experiments import _runner
 
 # Overrides a shared smoke run is made with: the dedicated tests need these arms.
 SMOKE_SETS = {"depth": ["depths=1,3"], "dropconnect": ["rate=0.25", "arms=none,dropconnect"]}

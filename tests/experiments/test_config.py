@@ -4,8 +4,8 @@ import dataclasses
 import json
 
 import pytest
+from keras_seminar.experiments import _config, _runner
 
-from experiments import _config, _runner
 from keras_seminar.errors import UsageError
 
 

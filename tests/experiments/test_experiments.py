@@ -5,8 +5,8 @@ import os
 import types
 
 import pytest
+from keras_seminar.experiments import _runner
 
-from experiments import _runner
 from keras_seminar.errors import UsageError
 
 RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness", "stochastic_rounding", "game_of_life",
@@ -61,7 +61,7 @@ def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path, monke
         _runner.run_experiment("depth", smoke=True, seeds=0, out=tmp_path)
     with pytest.raises(UsageError, match="does not exist"):
         _runner.render("depth", tmp_path)
-    old_style = types.SimpleNamespace(__name__="experiments.old_style", run=lambda config, report, seeds: None)
+    old_style = types.SimpleNamespace(__name__="keras_seminar.experiments.old_style", run=lambda config, report, seeds: None)
     monkeypatch.setattr(_runner, "resolve", lambda name: old_style)
     with pytest.raises(UsageError, match="no --render"):
         _runner.render("old_style", tmp_path)
@@ -90,7 +90,7 @@ def test_cli_subcommand(tmp_path, capsys, monkeypatch):
 
 
 def test_a_resumed_run_says_its_wall_time_covers_only_its_part(tmp_path):
-    from experiments import _report
+    from keras_seminar.experiments import _report
 
     partial = tmp_path / "x.partial.json"
     fingerprint = {"config": {"a": 1}, "seeds": [0, 1], "backend": "jax"}

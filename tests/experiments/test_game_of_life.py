@@ -4,10 +4,10 @@ the stochastic-rounding experiment's arm list."""
 import keras
 import numpy as np
 import pytest
+from keras_seminar.experiments import _game_of_life_model as net
+from keras_seminar.experiments import game_of_life as experiment
+from keras_seminar.experiments import stochastic_rounding
 
-from experiments import _game_of_life_model as net
-from experiments import game_of_life as experiment
-from experiments import stochastic_rounding
 from keras_seminar.datasets import game_of_life
 
 

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from experiments.gradient_norms import trend
+from keras_seminar.experiments.gradient_norms import trend
 
 
 def _record(norm_of_epoch, epochs=6, per_epoch=100, every=10):

@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from keras_seminar.experiments import _information_task as task
+from keras_seminar.experiments import information_plane
 
-from experiments import _information_task as task
-from experiments import information_plane
 from keras_seminar.callbacks.information_plane import entropy, estimate_information, random_control
 from keras_seminar.errors import UsageError
 

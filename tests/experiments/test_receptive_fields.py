@@ -5,9 +5,8 @@ import os
 
 import numpy as np
 import pytest
-
-from experiments import _fields, _runner
-from experiments._receptive_fields_render import decode, encode
+from keras_seminar.experiments import _fields, _runner
+from keras_seminar.experiments._receptive_fields_render import decode, encode
 
 XY = _fields.pixel_coordinates()
 

@@ -3,8 +3,8 @@
 import json
 
 import pytest
+from keras_seminar.experiments import reproduce
 
-from experiments import reproduce
 from keras_seminar.errors import UsageError
 
 
@@ -55,7 +55,7 @@ def test_cli_compare_to(tmp_path, capsys):
 
 
 def test_a_tensorflow_report_trained_before_the_reshuffle_fix_says_so():
-    from experiments import _report, _runner
+    from keras_seminar.experiments import _report, _runner
 
     tf = {"experiment": "sparsity", "environment": {"backend": "tensorflow"}}
     assert "Caveat (training order)" in _report._order_caveat(tf)[0] and "26179" in _report._order_caveat(tf)[0]

@@ -1,8 +1,7 @@
 """The robustness experiment's transfer attack: examples crafted once on the substitute, reused."""
 
 import numpy as np
-
-from experiments import _runner, robustness
+from keras_seminar.experiments import _runner, robustness
 
 
 def test_transfer_examples_are_crafted_once_per_seed_and_reused(monkeypatch):

@@ -1,6 +1,6 @@
 """The sparsity report's plateau check of runs that reach the epoch cap."""
 
-from experiments._sparsity_render import plateau_text
+from keras_seminar.experiments._sparsity_render import plateau_text
 
 
 def _results(curves, max_epochs=8):

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from keras_seminar.experiments import stats
 
-from experiments import stats
 from keras_seminar.errors import UsageError
 
 # Two-sided 95% (upper 0.975) Student-t quantiles from printed tables (e.g. NIST/SEMATECH 1.3.6.7.2).

@@ -5,8 +5,7 @@ import json
 import os
 
 import numpy as np
-
-from experiments import _runner
+from keras_seminar.experiments import _runner
 
 
 def _rerenders(name, tmp_path, path):

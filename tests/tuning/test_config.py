@@ -4,11 +4,11 @@ import json
 import os
 
 import pytest
+from keras_seminar.tuning import oracle
+from keras_seminar.tuning.config import TUNERS, SearchConfig
+from keras_seminar.tuning.worker import main as worker_main
 
 from keras_seminar.errors import UsageError
-from tuning import oracle
-from tuning.config import TUNERS, SearchConfig
-from tuning.worker import main as worker_main
 
 
 def test_json_round_trip_keeps_ranges_and_choices():
@@ -68,7 +68,7 @@ def test_from_json_refuses_what_it_did_not_write(text, match):
 
 def test_worker_usage(capsys):
     assert worker_main([]) == 2
-    assert "python -m tuning.worker CONFIG_JSON" in capsys.readouterr().err
+    assert "python -m keras_seminar.tuning.worker CONFIG_JSON" in capsys.readouterr().err
 
 
 def test_cli_refuses_a_project_name_with_a_path(tmp_path, capsys):

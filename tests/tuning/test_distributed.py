@@ -5,12 +5,12 @@ import os
 
 import keras_tuner
 import pytest
+from keras_seminar.tuning import distributed
+from keras_seminar.tuning.hypermodels import ZooHyperModel
+from keras_seminar.tuning.search import search
+from keras_seminar.tuning.tuner import space_differences
 
 from keras_seminar.cli import main
-from tuning import distributed
-from tuning.hypermodels import ZooHyperModel
-from tuning.search import search
-from tuning.tuner import space_differences
 
 
 def test_space_ranges_with_chief_and_two_workers(tmp_path, fashion, capsys):

@@ -4,10 +4,10 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
+from keras_seminar.tuning.hypermodels import ZooHyperModel, make_regularizer
 
 from keras_seminar import models, regularizers
 from keras_seminar.errors import UsageError
-from tuning.hypermodels import ZooHyperModel, make_regularizer
 
 
 @pytest.mark.parametrize("name", models.available())

@@ -10,12 +10,12 @@ import time
 
 import keras_tuner
 import pytest
+from keras_seminar.tuning.oracle import make_oracle
+from keras_seminar.tuning.search import search
+from keras_seminar.tuning.trial_check import trial_problems
 
 from keras_seminar import regularizers, saving
 from keras_seminar.hparams import read_sessions
-from tuning.oracle import make_oracle
-from tuning.search import search
-from tuning.trial_check import trial_problems
 
 SMALL = {"dataset": "fashion_mnist", "epochs": 1, "train_limit": 512, "val_limit": 256,
          "verbose": 0}
