@@ -105,8 +105,9 @@ def build_parser():
     p = sub.add_parser("train", help="train, evaluate and save a model")
     add_train_arguments(p)
 
-    p = sub.add_parser("evaluate", help="test accuracy of a saved .keras model")
-    p.add_argument("path")
+    p = sub.add_parser("evaluate", help="test accuracy of a saved .keras model or a shipped one")
+    p.add_argument("path", help="a .keras file, or a shipped model's name <model>_<dataset> "
+                                "(e.g. fast_cnn_fashion_mnist; see `keras-seminar models`)")
     p.add_argument("--dataset", choices=_dataset_names(), help="default: the one on the model card")
     p.add_argument("--data-dir")
     p.add_argument("--limit", type=_positive_int, help="use the first N test images")
@@ -124,7 +125,7 @@ def build_parser():
     q = data_sub.add_parser("info", help="where each data set is found")
     q.add_argument("--data-dir")
 
-    sub.add_parser("models", help="list the models")
+    sub.add_parser("models", help="list the models, with the data sets they have weights for")
     for plugin in _plugins():
         try:
             add_command = plugin.load()
@@ -159,7 +160,7 @@ def backend_notice():
 
     import keras
 
-    from keras_seminar import _backend_choice
+    from keras_seminar.backend import choice as _backend_choice
     from keras_seminar.backend import on_cpu
 
     line = _backend_choice.notice(keras.backend.backend(), on_cpu(),
@@ -189,9 +190,15 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
+    import os
+
+    from keras_seminar.models import _pretrained
     from keras_seminar.training import evaluate_saved
 
-    print(json.dumps(evaluate_saved(args.path, args.dataset, args.data_dir, args.limit,
+    path = args.path
+    if not path.endswith(".keras") and not os.path.exists(path):  # a shipped model's name
+        path = _pretrained.pretrained_path(*_pretrained.split_name(path))
+    print(json.dumps(evaluate_saved(path, args.dataset, args.data_dir, args.limit,
                                     require_card=not args.no_card), indent=2))
 
 
@@ -215,9 +222,19 @@ def _cmd_data(args):
 
 def _cmd_models(args):
     from keras_seminar import models
+    from keras_seminar.models import _pretrained
 
+    shipped = _pretrained.shipped()
     for name in models.available():
-        print(f"{name:14s} {models.describe(name)}")
+        print(f"{name:16s} {models.describe(name)}")
+        weights = [f"{dataset} {accuracy:.2%}" if accuracy is not None else dataset
+                   for (model, dataset), accuracy in sorted(shipped.items()) if model == name]
+        if weights:
+            print(f"{'':16s} pretrained (test accuracy): {', '.join(weights)}")
+    print(f"\nPretrained: `keras-seminar evaluate <model>_<dataset>` or "
+          f"keras_seminar.models.pretrained(model, dataset); looked up in a checkout's "
+          f"saved_models/, then {_pretrained.cache_dir()}, then downloaded from "
+          f"{_pretrained.weights_url()} ($KERAS_SEMINAR_WEIGHTS_URL).")
 
 
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "data": _cmd_data,

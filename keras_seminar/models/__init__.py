@@ -16,6 +16,7 @@ from keras_seminar.models import (  # noqa: F401  (registration)
     softmax,
     speedrun,
 )
+from keras_seminar.models._pretrained import pretrained, pretrained_path
 from keras_seminar.models.registry import (
     ModelSpec,
     Recipe,
@@ -26,4 +27,5 @@ from keras_seminar.models.registry import (
     get_spec,
 )
 
-__all__ = ["ModelSpec", "Recipe", "available", "build_model", "describe", "get_recipe", "get_spec"]
+__all__ = ["ModelSpec", "Recipe", "available", "build_model", "describe", "get_recipe", "get_spec",
+           "pretrained", "pretrained_path"]
