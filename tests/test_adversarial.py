@@ -1,5 +1,7 @@
 """FGSM / PGD tested the way attack libraries test theirs (cleverhans, foolbox, ART)."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -175,3 +177,77 @@ def test_bad_data_is_refused(x, y, match):
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
     with pytest.raises(ValueError, match=match):
         fgsm(model, x, y, eps=0.1)
+
+
+class _Subclassed(keras.Model):
+    """Declares no input shape: the checks call it once on one example."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3, activation="softmax")
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def _image_model():
+    inputs = keras.Input((8, 8, 1))
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(
+        keras.layers.Flatten()(inputs)), name="images")
+
+
+@pytest.mark.parametrize("attack", [adversarial.fgsm, adversarial.pgd])
+def test_inputs_of_the_wrong_shape_are_refused_whatever_ran_before(rng, attack):
+    """Rank, size and dtype are checked against the model's input before anything is traced, so
+    the message is the same before and after a valid call compiled the attack."""
+    model = _image_model()
+    x, y = rng.uniform(size=(3, 8, 8, 1)).astype("float32"), np.array([0, 1, 3])
+    expected = r"Expected inputs x of shape \(N, 8, 8, 1\) \(float32\) for model 'images'. "
+    for valid_first in (False, True):
+        if valid_first:
+            assert attack(model, x, y, 0.1).shape == x.shape
+        for bad in (x.reshape(3, 64), x[:, :7], x[..., None], x[:, :, :, 0]):
+            with pytest.raises(ValueError, match=expected + rf"Received: x.shape={re.escape(str(bad.shape))}"):
+                attack(model, bad, y, 0.1)
+    with pytest.raises(ValueError, match=r"array of real numbers .* Received: x with dtype=<U1"):
+        attack(model, np.full((3, 8, 8, 1), "a"), y, 0.1)
+    with pytest.raises(ValueError, match="Received: x with a ragged list"):
+        attack(model, [[0.0, 1.0], [0.0]], y[:2], 0.1)
+
+
+@pytest.mark.parametrize("attack", [adversarial.fgsm, adversarial.pgd])
+def test_labels_are_checked_against_the_models_outputs(rng, attack):
+    model = _image_model()  # 4 classes
+    x = rng.uniform(size=(3, 8, 8, 1)).astype("float32")
+    one_hot = np.eye(4)[[0, 1, 3]]
+    np.testing.assert_array_equal(attack(model, x, one_hot, 0.1), attack(model, x, [0, 1, 3], 0.1))
+    with pytest.raises(ValueError, match=r"one-hot labels y of shape \(N, 4\) .* Received: y.shape=\(3, 5\)"):
+        attack(model, x, np.eye(5)[[0, 1, 3]], 0.1)
+    with pytest.raises(ValueError, match=r"rows that are not one-hot"):
+        attack(model, x, np.full((3, 4), 0.25), 0.1)
+    with pytest.raises(ValueError, match=r"labels y of shape \(N,\). Received: .*y.shape=\(3, 2, 2\)"):
+        attack(model, x, np.zeros((3, 2, 2), "int64"), 0.1)
+    with pytest.raises(ValueError, match=r"labels y in \[0, 3\] for a model with 4 outputs. Received: max\(y\)=4"):
+        attack(model, x, [0, 1, 4], 0.1)
+
+
+def test_models_that_are_not_single_input_classifiers_are_refused(rng):
+    x, y = rng.uniform(size=(2, 6)).astype("float32"), np.array([0, 1])
+    a, b = keras.Input((6,)), keras.Input((6,))
+    two = keras.Model([a, b], keras.layers.Dense(3)(keras.layers.Add()([a, b])), name="two")
+    with pytest.raises(ValueError, match="model with one input to attack. Received: model 'two' with 2 inputs"):
+        adversarial.fgsm(two, x, y, 0.1)
+    seq = keras.Sequential([keras.Input((6,)), keras.layers.Reshape((2, 3))], name="seq")
+    with pytest.raises(ValueError, match=r"output of shape \(N, classes\). Received: model 'seq' with output shape \(None, 2, 3\)"):
+        adversarial.fgsm(seq, x, y, 0.1)
+    ints = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Dense(3)], name="ints")
+    with pytest.raises(ValueError, match="floating-point input .* Received: model 'ints' with input dtype int32"):
+        adversarial.fgsm(ints, x, y, 0.1)
+
+
+def test_a_model_without_declared_inputs_is_probed_once(rng):
+    model = _Subclassed()
+    x, y = rng.uniform(size=(2, 6)).astype("float32"), np.array([0, 2])
+    assert adversarial.pgd(model, x, y, 0.1, steps=2).shape == (2, 6)  # builds on (N, 6)
+    with pytest.raises(ValueError, match=r"declares no input shape and cannot be called on x of shape \(2, 5\)"):
+        adversarial.pgd(model, x[:, :5], y, 0.1, steps=2)

@@ -57,9 +57,22 @@ def _check_clip(clip):
 
 
 def _check_data(x, y):
-    x = np.array(x, dtype="float32", copy=True)  # a private copy: the caller's array is never touched
+    try:
+        raw = np.asarray(x)
+    except (TypeError, ValueError):  # ragged nested lists
+        raw = None
+    if raw is None or raw.dtype.kind not in "iuf":
+        what = f"dtype={raw.dtype}" if raw is not None else f"a ragged {type(x).__name__}"
+        raise ValueError(f"Expected inputs x to be an array of real numbers (attacked as float32). "
+                         f"Received: x with {what}")
+    x = np.array(raw, dtype="float32", copy=True)  # a private copy: the caller's array is never touched
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:  # one-hot labels
+        if y.dtype.kind not in "biuf" or not np.all((y == 0) | (y == 1)) or \
+                not np.all(y.sum(axis=1) == 1):
+            raise ValueError(f"Expected integer labels y of shape (N,) or one-hot labels of shape "
+                             f"(N, classes). Received: y.shape={y.shape} with rows that are not "
+                             "one-hot")
         y = np.argmax(y, axis=-1)
     y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
@@ -78,14 +91,60 @@ def _check_data(x, y):
     return x, y.astype("int32")
 
 
-def _check_labels_fit(model, x, y):
-    """Refuses labels the model has no output for (gathering them would fail or read garbage)."""
-    try:  # the declared output width; a call only for models without one (an eager JAX call costs ms)
-        num_classes = model.output_shape[-1]
-    except (AttributeError, ValueError, TypeError, IndexError, RuntimeError):
-        num_classes = None
-    if not isinstance(num_classes, int):
-        num_classes = int(ops.shape(model(ops.convert_to_tensor(x[:1]), training=False))[-1])
+def _declared(model, attribute):
+    """`model.inputs` / `model.outputs` as a list, or None for a model that declares none (a
+    subclassed model, a Sequential model not built yet)."""
+    try:
+        tensors = getattr(model, attribute)
+    except (AttributeError, ValueError):
+        return None
+    return list(tensors) if tensors else None
+
+
+def _shape_text(shape):
+    return "(N, " + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+
+
+def _output_shape(model, x):
+    """The shape of the model's one output: declared, or (for a model that declares none) that of
+    one call on x[:1], whose failure is one ValueError (an eager JAX call costs ms)."""
+    outputs = _declared(model, "outputs")
+    if outputs is not None:
+        return tuple(outputs[0].shape) if len(outputs) == 1 else None
+    try:
+        return tuple(ops.shape(model(ops.convert_to_tensor(x[:1]), training=False)))
+    except Exception as e:  # noqa: BLE001 - each backend raises its own types
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ValueError(f"Model {model.name!r} declares no input shape and cannot be called on "
+                         f"x of shape {x.shape} ({first}); pass inputs the model accepts.") from e
+
+
+def _check_model_fit(model, x, y, y_shape):
+    """Checks `x` (N, ...) float32 and labels `y` (N,) int from `_check_data` against the model
+    before anything is traced, so a mismatch is one ValueError whatever ran before: x's shape
+    and the input dtype against the declared input, the output (N, classes), and the labels (or
+    a one-hot's width, `y_shape` being the labels' shape as passed) against the classes."""
+    inputs = _declared(model, "inputs")
+    if inputs is not None and len(inputs) != 1:
+        raise ValueError(f"Expected a model with one input to attack. Received: model "
+                         f"{model.name!r} with {len(inputs)} inputs")
+    if inputs is not None:
+        want = tuple(inputs[0].shape)[1:]
+        if len(want) != x.ndim - 1 or any(d not in (None, n) for d, n in zip(want, x.shape[1:])):
+            raise ValueError(f"Expected inputs x of shape {_shape_text(want)} ({inputs[0].dtype}) "
+                             f"for model {model.name!r}. Received: x.shape={x.shape}")
+        if not keras.backend.is_float_dtype(inputs[0].dtype):
+            raise ValueError(f"Expected a model with a floating-point input (the attack follows "
+                             f"the gradient in x). Received: model {model.name!r} with input "
+                             f"dtype {inputs[0].dtype}")
+    out_shape = _output_shape(model, x)
+    if out_shape is None or len(out_shape) != 2 or not isinstance(out_shape[1], int):
+        raise ValueError(f"Expected a classifier with one output of shape (N, classes). Received: "
+                         f"model {model.name!r} with output shape {out_shape or 'several'}")
+    num_classes = out_shape[1]
+    if len(y_shape) == 2 and y_shape[1] > 1 and y_shape[1] != num_classes:
+        raise ValueError(f"Expected one-hot labels y of shape (N, {num_classes}) for a model with "
+                         f"{num_classes} outputs. Received: y.shape={tuple(y_shape)}")
     if y.max() >= num_classes:
         raise ValueError(f"Expected labels y in [0, {num_classes - 1}] for a model with "
                          f"{num_classes} outputs. Received: max(y)={int(y.max())}")
@@ -164,8 +223,9 @@ def _attack(model, x, y, eps, steps, step_size, random_start, targeted, clip, fr
     batch_size = _check_int("batch_size", batch_size)
     if seed is not None:
         seed = _check_int("seed", seed, low=0)
+    y_shape = np.shape(y)
     x, y = _check_data(x, y)
-    _check_labels_fit(model, x, y)
+    _check_model_fit(model, x, y, y_shape)
     if eps == 0:
         return x
     run = _steps_function(model, from_logits, targeted)
