@@ -11,6 +11,7 @@ from keras import ops
 from keras.src import regularizers as _keras_regularizers
 
 from keras_seminar._regularizer_math import check_factor, smoothed_lq_sum
+from keras_seminar._validators import check_float
 
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
@@ -36,18 +37,9 @@ class Lq(keras.regularizers.Regularizer):
     """
 
     def __init__(self, q=0.5, factor=0.01, a=1e-2):
-        if (
-            not isinstance(q, (int, float))
-            or isinstance(q, bool)
-            or not math.isfinite(q)
-            or not 0 < q <= 1
-        ):
-            raise ValueError(f"Expected q in (0, 1]. Received: q={q}")
-        if not isinstance(a, (int, float)) or isinstance(a, bool) or not 0 < a < math.inf:
-            raise ValueError(f"Expected a to be a finite float > 0. Received: a={a}")
-        self.q = float(q)
+        self.q = check_float("q", q, low=0, high=1, low_open=True)  # a number: "0.5" is refused
         self.factor = check_factor(factor, "factor")
-        self.a = float(a)
+        self.a = check_float("a", a, low=0, low_open=True)
 
     def __call__(self, x):
         # `copy` reads a variable into a plain tensor: TensorFlow's custom gradient

@@ -195,7 +195,10 @@ def test_keras_file_roundtrip(rng, tmp_path):
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: R.Lq(q=1.5), r"Expected q in \(0, 1\]\. Received: q=1\.5"),
+        (lambda: R.Lq(q=1.5), r"Expected q to be a finite number in \(0, 1\]\. Received: q=1\.5"),
+        (lambda: R.Lq(q="0.5"), r"Expected q to be a finite number in \(0, 1\]\. Received: q='0\.5'$"),
+        (lambda: R.Lq(q=True), "q=True"),
+        (lambda: R.Lq(0.5, a="0.01"), r"Expected a to be a finite number in \(0, inf\)\. Received: a='0\.01'"),
         (lambda: R.Lq(q=0), "q=0"),
         (lambda: R.Lq(q=float("nan")), "q=nan"),
         (lambda: R.Lq(0.5, factor=-1.0), "factor=-1.0"),
