@@ -3,19 +3,13 @@
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam with a one-cycle schedule (warm-up, cosine decay) and light translation augmentation:
 # the tutorial's architecture, trained the modern way so it passes 91% on Fashion-MNIST quickly.
 RECIPE = Recipe(epochs=8, batch_size=128, learning_rate=2e-3, schedule="onecycle",
                 label_smoothing=0.0, augment=None)
-
-OPTIONS = frozenset({"filters", "kernel_size", "dense_units", "dropout", "activation",
-                     "kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "kernel_initializer", "classifier_activation", "augment", "name"})
-# For tuning/: the width multiplier scales these options; depth is the number of conv stages.
-SEARCH_SPACE = {"width": ("filters", "dense_units"),
-                "depth": {"option": "filters", "rule": "length", "choices": (1, 2, 3)}}
 
 
 def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_size=5,
@@ -63,6 +57,13 @@ def build_cnn(input_shape=(28, 28, 1), num_classes=10, filters=(32, 64), kernel_
     return keras.Model(inputs, outputs, name=name)
 
 
+def search_space(hp, defaults):
+    """`tune`: 1-3 conv stages, filters and dense units times a width multiplier."""
+    depth, width = hps.depth(hp, [1, 2, 3], len(defaults["filters"])), hps.width(hp)
+    return {"filters": hps.scale(hps.resize(defaults["filters"], depth), width),
+            "dense_units": hps.scale(defaults["dense_units"], width)}
+
+
 register(ModelSpec("cnn", build_cnn, RECIPE,
                    "TF-tutorial CNN: 2x (conv5x5 + max-pool) 32/64, dense 1024, dropout",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))

@@ -19,6 +19,7 @@ import functools
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # The CIFAR recipe of the ResNets (SGD + Nesterov at 0.1, one-cycle, label smoothing 0.1, shifts
@@ -124,12 +125,12 @@ def build_densenet(input_shape=(28, 28, 1), num_classes=10, stackwise_num_layers
     return keras.Model(inputs, outputs, name=name)
 
 
-OPTIONS = frozenset({"stackwise_num_layers", "growth_rate", "compression", "bottleneck", "dropout",
-                     "kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "classifier_activation", "augment", "name"})
-SEARCH_SPACE = {"width": ("growth_rate",),
-                "depth": {"option": "stackwise_num_layers", "rule": "per_stage",
-                          "choices": (4, 6, 8, 12)}}
+def search_space(hp, defaults):
+    """`tune`: 4-12 layers in every block, the growth rate times a width multiplier."""
+    layers = defaults["stackwise_num_layers"]
+    return {"stackwise_num_layers": hps.per_stage(layers, hps.depth(hp, [4, 6, 8, 12], layers[0])),
+            "growth_rate": hps.scale(defaults["growth_rate"], hps.width(hp))}
+
 
 for _depth in (40, 100):
     register(ModelSpec(
@@ -137,4 +138,4 @@ for _depth in (40, 100):
         functools.partial(build_densenet, stackwise_num_layers=[(_depth - 4) // 6] * 3,
                           name=f"densenet_bc{_depth}"),
         RECIPE, f"DenseNet-BC-{_depth}, k=12 (Huang et al. 2017; 3 dense blocks, compression 0.5)",
-        OPTIONS, SEARCH_SPACE))
+        search_space))

@@ -13,6 +13,7 @@ high peak rate under one-cycle, label smoothing 0.1: 3 epochs pass 91% on Fashio
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # 10 epochs for the default command (>= 92% on Fashion-MNIST within 3 minutes on 2 cores);
@@ -22,12 +23,6 @@ RECIPE = Recipe(epochs=10, batch_size=256, optimizer="adam", learning_rate=8e-3,
                 schedule="onecycle", warmup=0.2, label_smoothing=0.1, augment=None)
 
 BN = {"momentum": 0.9, "epsilon": 1e-5}  # airbench's; speedrun shares it
-
-OPTIONS = frozenset({"stackwise_num_filters", "dense_units", "dropout", "activation",
-                     "kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "classifier_activation", "augment", "name"})
-SEARCH_SPACE = {"width": ("stackwise_num_filters", "dense_units"),
-                "depth": {"option": "stackwise_num_filters", "rule": "length", "choices": (2, 3)}}
 
 
 def apply_fast_block(x, filters, activation, kernel_regularizer, kernel_constraint, name,
@@ -81,6 +76,13 @@ def build_fast_cnn(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filter
     return keras.Model(inputs, outputs, name=name)
 
 
+def search_space(hp, defaults):
+    """`tune`: 2-3 stages, filters and dense units times a width multiplier."""
+    filters, width = defaults["stackwise_num_filters"], hps.width(hp)
+    return {"stackwise_num_filters": hps.scale(hps.resize(filters, hps.depth(hp, [2, 3], len(filters))), width),
+            "dense_units": hps.scale(defaults["dense_units"], width)}
+
+
 register(ModelSpec("fast_cnn", build_fast_cnn, RECIPE,
                    "CPU time-to-accuracy CNN: conv-pool-BN-ReLU 16/32/64, dense 128 (the default)",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))

@@ -10,6 +10,7 @@ replaced by their standard modern stand-ins (activation / pooling options, full 
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # ~61.7k parameters: 8.5 s/epoch on a 2-core CPU (TF), so 20 epochs take ~3 min. Adam with a
@@ -17,11 +18,6 @@ from keras_seminar.models.registry import ModelSpec, Recipe, register
 # both data sets (no flips: the recipe is per model and flips are wrong for digits).
 RECIPE = Recipe(epochs=20, batch_size=128, optimizer="adam", learning_rate=3e-3,
                 schedule="onecycle", label_smoothing=0.0, augment={"translate": 0.1})
-
-OPTIONS = frozenset({"stackwise_num_filters", "dense_units", "kernel_size", "pooling", "activation",
-                     "dropout", "kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "classifier_activation", "augment", "name"})
-SEARCH_SPACE = {"width": ("stackwise_num_filters", "dense_units")}
 
 _POOLING = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
 
@@ -86,6 +82,13 @@ def build_lenet5(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filters=
     return keras.Model(inputs, outputs, name=name)
 
 
+def search_space(hp, defaults):
+    """`tune`: every layer's filters / units times a width multiplier (depth is the paper's)."""
+    width = hps.width(hp)
+    return {"stackwise_num_filters": hps.scale(defaults["stackwise_num_filters"], width),
+            "dense_units": hps.scale(defaults["dense_units"], width)}
+
+
 register(ModelSpec("lenet5", build_lenet5, RECIPE,
                    "LeNet-5 (LeCun 1998): conv5x5 6 + pool, conv5x5 16 + pool, 120, 84",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))

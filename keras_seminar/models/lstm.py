@@ -10,6 +10,7 @@ import math
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam with a one-cycle schedule (the warm-up keeps early LSTM gradients tame, as clipping
@@ -19,13 +20,6 @@ from keras_seminar.models.registry import ModelSpec, Recipe, register
 # variant costs twice as much per epoch.
 RECIPE = Recipe(epochs=15, batch_size=128, optimizer="adam", learning_rate=3e-3,
                 schedule="onecycle", label_smoothing=0.0, augment=None)
-
-# No `augment`: the image augmentations are made for conv nets, not row sequences.
-OPTIONS = frozenset({"units", "num_layers", "bidirectional", "activation", "dropout",
-                     "kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "classifier_activation", "name"})
-SEARCH_SPACE = {"width": ("units",),
-                "depth": {"option": "num_layers", "rule": "value", "choices": (1, 2, 3)}}
 
 
 def apply_recurrent_block(x, units, return_sequences, bidirectional, activation,
@@ -39,6 +33,7 @@ def apply_recurrent_block(x, units, return_sequences, bidirectional, activation,
     return layer(x)
 
 
+# No `augment`: the image augmentations are made for conv nets, not row sequences.
 def build_lstm(input_shape=(28, 28, 1), num_classes=10, units=128, num_layers=1,
                bidirectional=False, activation="tanh", dropout=0.0, kernel_regularizer=None,
                kernel_constraint=None, output_constraint=None, classifier_activation="softmax",
@@ -87,10 +82,16 @@ def build_lstm(input_shape=(28, 28, 1), num_classes=10, units=128, num_layers=1,
     return keras.Model(inputs, outputs, name=name)
 
 
+def search_space(hp, defaults):
+    """`tune`: 1-3 stacked layers, their units times a width multiplier."""
+    return {"num_layers": hps.depth(hp, [1, 2, 3], defaults["num_layers"]),
+            "units": hps.scale(defaults["units"], hps.width(hp))}
+
+
 register(ModelSpec("lstm", build_lstm, RECIPE,
                    "LSTM over image rows (28 steps x 28 pixels), last state -> softmax",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))
 # The same builder with one option changed: a config, not a copy.
 register(ModelSpec("bilstm", functools.partial(build_lstm, bidirectional=True, name="bilstm"),
                    RECIPE, "Bidirectional LSTM over image rows, both final states -> softmax",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))

@@ -5,6 +5,7 @@ import keras
 
 from keras_seminar.layers import Maxout, MaxoutChannels
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # The paper's MNIST MLP (2 x 240 units x 5 pieces, max-norm 1.9365 on every unit's incoming
@@ -81,17 +82,18 @@ def build_maxout_mlp(input_shape=(28, 28, 1), num_classes=10, stackwise_units=(2
     return keras.Model(inputs, outputs, name=name)
 
 
-MLP_OPTIONS = frozenset({"stackwise_units", "num_pieces", "input_dropout", "dropout", "activation",
-                         "kernel_regularizer", "kernel_constraint", "output_constraint",
-                         "classifier_activation", "augment", "name"})
-MLP_SEARCH_SPACE = {"width": ("stackwise_units",),
-                    "depth": {"option": "stackwise_units", "rule": "length", "choices": (1, 2, 3)}}
+def mlp_search_space(hp, defaults):
+    """`tune`: 1-3 maxout layers, their units times a width multiplier."""
+    depth = hps.depth(hp, [1, 2, 3], len(defaults["stackwise_units"]))
+    return {"stackwise_units": hps.scale(hps.resize(defaults["stackwise_units"], depth), hps.width(hp))}
+
+
 register(ModelSpec("maxout_mlp", build_maxout_mlp, RECIPE,
                    "Maxout MLP (Goodfellow 2013): 2 x 240 units x 5 pieces, dropout",
-                   MLP_OPTIONS, MLP_SEARCH_SPACE))
+                   mlp_search_space))
 register(ModelSpec("maxout_mlp_paper", build_maxout_mlp, PAPER_RECIPE,
                    "Maxout MLP with the paper's permutation-invariant recipe (50% dropout, no "
-                   "augmentation)", MLP_OPTIONS, MLP_SEARCH_SPACE))
+                   "augmentation)", mlp_search_space))
 
 
 def apply_conv_maxout(x, filters, num_pieces, kernel_size, activation, kernel_regularizer,
@@ -147,9 +149,11 @@ def build_maxout_cnn(input_shape=(28, 28, 1), num_classes=10, stackwise_num_filt
     return keras.Model(inputs, outputs, name=name)
 
 
-CNN_OPTIONS = frozenset({"stackwise_num_filters", "num_pieces", "kernel_size", "activation", "dropout",
-                         "kernel_regularizer", "kernel_constraint", "output_constraint",
-                         "classifier_activation", "augment", "name"})
+def cnn_search_space(hp, defaults):
+    """`tune`: every stage's filters times a width multiplier."""
+    return {"stackwise_num_filters": hps.scale(defaults["stackwise_num_filters"], hps.width(hp))}
+
+
 register(ModelSpec("maxout_cnn", build_maxout_cnn, CNN_RECIPE,
                    "Conv maxout net: 3 x (conv maxout 48/48/24 + pool), dropout",
-                   CNN_OPTIONS, {"width": ("stackwise_num_filters",)}))
+                   cnn_search_space))

@@ -10,20 +10,15 @@ import keras
 
 from keras_seminar.layers import DropConnectDense
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam at 1e-3, batch 128, 20 epochs: a one-hidden-layer MLP is near its best (~98% MNIST,
 # ~89% Fashion-MNIST) well before; a constant rate keeps runs of different lengths comparable.
 RECIPE = Recipe(epochs=20, batch_size=128, optimizer="adam", learning_rate=1e-3)
 
+
 # No `augment`: the MLP is the permutation-invariant baseline.
-OPTIONS = frozenset({"hidden", "activation", "dropout", "drop_connect", "kernel_regularizer",
-                     "kernel_constraint", "output_constraint", "kernel_initializer",
-                     "classifier_activation", "name"})
-SEARCH_SPACE = {"width": ("hidden",),
-                "depth": {"option": "hidden", "rule": "length", "choices": (1, 2, 3)}}
-
-
 def build_mlp(input_shape=(28, 28, 1), num_classes=10, hidden=(256,), activation="relu",
               dropout=0.0, drop_connect=0.0, kernel_regularizer=None, kernel_constraint=None,
               output_constraint=None, kernel_initializer="glorot_uniform",
@@ -76,5 +71,10 @@ def build_mlp(input_shape=(28, 28, 1), num_classes=10, hidden=(256,), activation
     return keras.Model(inputs, outputs, name=name)
 
 
-register(ModelSpec("mlp", build_mlp, RECIPE, "MLP: flatten, dense 256 (relu), softmax",
-                   OPTIONS, SEARCH_SPACE))
+def search_space(hp, defaults):
+    """`tune`: 1-3 hidden layers (the last width repeated), all widths times a multiplier."""
+    depth = hps.depth(hp, [1, 2, 3], len(defaults["hidden"]))
+    return {"hidden": hps.scale(hps.resize(defaults["hidden"], depth), hps.width(hp))}
+
+
+register(ModelSpec("mlp", build_mlp, RECIPE, "MLP: flatten, dense 256 (relu), softmax", search_space))

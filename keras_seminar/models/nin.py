@@ -10,6 +10,7 @@ import keras
 
 from keras_seminar.layers import MLPConv, apply_nin_head
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # Adam + one-cycle, label smoothing 0.1, pad-and-crop shifts of up to 3 pixels and horizontal
@@ -19,11 +20,6 @@ from keras_seminar.models.registry import ModelSpec, Recipe, register
 # Not yet validated by a full run.
 RECIPE = Recipe(epochs=15, batch_size=128, optimizer="adam", learning_rate=2e-3,
                 schedule="onecycle", label_smoothing=0.1, augment={"shift": 3, "flip": True}, tta=True)
-
-OPTIONS = frozenset({"stackwise_num_filters", "stackwise_kernel_sizes", "stackwise_pooling",
-                     "use_batchnorm", "activation", "dropout", "kernel_regularizer",
-                     "kernel_constraint", "output_constraint", "classifier_activation", "augment",
-                     "name"})
 
 _POOLING = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
 
@@ -90,6 +86,11 @@ def build_nin(input_shape=(28, 28, 1), num_classes=10,
     return keras.Model(inputs, outputs, name=name)
 
 
+def search_space(hp, defaults):
+    """`tune`: every mlpconv layer's filters times a width multiplier."""
+    return {"stackwise_num_filters": hps.scale(defaults["stackwise_num_filters"], hps.width(hp))}
+
+
 register(ModelSpec("nin", build_nin, RECIPE,
                    "Network in Network: 3 mlpconv blocks, dropout, global-average-pool head",
-                   OPTIONS, {"width": ("stackwise_num_filters",)}))
+                   search_space))

@@ -3,7 +3,9 @@
 Every builder is `builder(input_shape=(28, 28, 1), num_classes=10, **options)` and returns an
 uncompiled `keras.Model` whose inputs are float images in [0, 1] and whose output is class
 probabilities (`classifier_activation="softmax"`) or logits (`None`). What else a builder takes
-is declared in its spec's `options`; an option it does not declare is refused by name.
+is declared once, by its own keyword parameters (`ModelSpec.options` reads them); an option it
+does not declare is refused by name. What `keras-seminar tune` may change is declared beside the
+builder, in KerasTuner's idiom (`search_space(hp, defaults)`, see `models.hyperparameters`).
 
 Example:
     >>> from keras_seminar.models import build_model, get_spec
@@ -21,9 +23,11 @@ from collections.abc import Callable
 from keras_seminar.errors import UsageError
 
 _REGISTRY = {}
+_SHAPE_ARGUMENTS = ("input_shape", "num_classes")  # set from the data, never options
 
 # The options the README's "one signature" promises (beyond input_shape / num_classes); a
-# family that cannot take one leaves it out of its `options`, and asking for it is an error.
+# family that cannot take one leaves it out of its builder's parameters, and asking for it is
+# an error. (A reference list for tests and docs: each builder's signature is the declaration.)
 COMMON_OPTIONS = frozenset({"kernel_regularizer", "kernel_constraint", "output_constraint",
                             "activation", "dropout", "augment"})
 
@@ -70,14 +74,17 @@ class ModelSpec:
 
     Attributes:
         name: the zoo name (`keras-seminar train --model NAME`).
-        builder: `builder(input_shape=..., num_classes=..., **options)` -> `keras.Model`.
+        builder: `builder(input_shape=..., num_classes=..., **options)` -> `keras.Model`; every
+            option is a keyword parameter with a default (no `**kwargs`): the signature is the
+            one declaration of what the model takes (`options`, `defaults`).
         recipe: the default `Recipe`.
         description: one line for `keras-seminar models`.
-        options: the builder options it accepts beyond `input_shape` / `num_classes`
-            (declared, never read from the builder's signature).
-        search_space: plain data for `tuning/` (the package never imports it):
-            `{"width": (option, ...), "depth": {"option": str, "rule": "value" | "length" |
-            "per_stage", "choices": (int, ...)}}`, either key optional; `{}` for none.
+        search_space: None, or `search_space(hp, defaults) -> {option: value}` declaring, in
+            KerasTuner's idiom (`hp.Choice(...)` inline; `hp` is a
+            `keras_tuner.HyperParameters`, which the package never imports), the family's own
+            hyperparameters (width, depth) and the builder options they give. The options every
+            family shares (learning rate, dropout, regularizer, ...) are declared once in
+            `models.hyperparameters.declare`.
 
     Example:
         >>> spec = get_spec("cnn")
@@ -88,22 +95,31 @@ class ModelSpec:
     builder: Callable
     recipe: Recipe
     description: str
-    options: frozenset
-    search_space: dict = dataclasses.field(default_factory=dict, hash=False)
+    search_space: Callable | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "options", frozenset(self.options))
-        unknown = set(self.search_space) - {"width", "depth"}
-        if unknown:
-            raise ValueError(f"Expected search_space keys 'width' and 'depth'. "
-                             f"Received: search_space keys {sorted(unknown)} for model {self.name!r}")
+        if self.search_space is not None and not callable(self.search_space):
+            raise ValueError("Expected search_space to be a function search_space(hp, defaults). "
+                             f"Received: search_space={self.search_space!r} for model {self.name!r}")
+        params = inspect.signature(self.builder).parameters.values()
+        loose = [p.name for p in params if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                 or (p.default is p.empty and p.name not in _SHAPE_ARGUMENTS)]
+        if loose:
+            raise ValueError("Expected every builder option as a keyword parameter with a default "
+                             f"(the one declaration of what model {self.name!r} takes). "
+                             f"Received: parameters {loose}")
 
     @functools.cached_property
     def defaults(self):
-        """The builder's default value of each declared option (`inspect` reads only defaults)."""
-        params = inspect.signature(self.builder).parameters
-        return {k: p.default for k, p in params.items()
-                if k in self.options and p.default is not inspect.Parameter.empty}
+        """`{option: default}` from the builder's signature (a `functools.partial`'s keywords
+        included): the model's options, declared once."""
+        return {p.name: p.default for p in inspect.signature(self.builder).parameters.values()
+                if p.name not in _SHAPE_ARGUMENTS}
+
+    @property
+    def options(self):
+        """The options the builder takes beyond `input_shape` / `num_classes` (its signature)."""
+        return frozenset(self.defaults)
 
     def check_options(self, options):
         """Raises `UsageError` for an option this model does not declare."""

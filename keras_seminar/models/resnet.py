@@ -16,6 +16,7 @@ import keras
 
 from keras_seminar.layers import apply_basic_block, apply_bottleneck_block, apply_wide_block
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
 # SGD + Nesterov at 0.1 with a short warm-up and cosine decay, weight decay 5e-4 and label
@@ -174,16 +175,19 @@ def build_wide_resnet(input_shape=(28, 28, 1), num_classes=10, depth=16, width=4
     return keras.Model(inputs, outputs, name=name)
 
 
-_COMMON = {"activation", "dropout", "kernel_regularizer", "kernel_constraint", "output_constraint",
-           "classifier_activation", "augment", "name"}
-RESNET_OPTIONS = frozenset({"stackwise_num_filters", "stackwise_num_blocks", "stackwise_strides",
-                            "block_type", "preact", "stem_filters", *_COMMON})
-RESNET_SEARCH_SPACE = {"width": ("stackwise_num_filters", "stem_filters"),
-                       "depth": {"option": "stackwise_num_blocks", "rule": "per_stage",
-                                 "choices": (1, 2, 3, 5)}}
-WRN_OPTIONS = frozenset({"depth", "width", "stackwise_num_filters", "stackwise_strides", *_COMMON})
-WRN_SEARCH_SPACE = {"width": ("width",),
-                    "depth": {"option": "depth", "rule": "value", "choices": (10, 16, 22)}}
+def resnet_search_space(hp, defaults):
+    """`tune`: 1-5 blocks in every stage, the stem's and stages' filters times a width multiplier."""
+    blocks, width = defaults["stackwise_num_blocks"], hps.width(hp)
+    return {"stackwise_num_blocks": hps.per_stage(blocks, hps.depth(hp, [1, 2, 3, 5], blocks[0])),
+            "stackwise_num_filters": hps.scale(defaults["stackwise_num_filters"], width),
+            "stem_filters": hps.scale(defaults["stem_filters"], width)}
+
+
+def wrn_search_space(hp, defaults):
+    """`tune`: WRN-10/16/22 (or its own depth), the widening factor times a width multiplier."""
+    return {"depth": hps.depth(hp, [10, 16, 22], defaults["depth"]),
+            "width": hps.scale(defaults["width"], hps.width(hp))}
+
 
 for _depth in (20, 32, 56, 110):
     register(ModelSpec(
@@ -191,17 +195,15 @@ for _depth in (20, 32, 56, 110):
         functools.partial(build_resnet, stackwise_num_blocks=[(_depth - 2) // 6] * 3,
                           preact=False, name=f"resnet{_depth}"),
         RECIPE, f"ResNet-{_depth} v1 (CIFAR-style, 3 stages of 16/32/64)",
-        RESNET_OPTIONS, RESNET_SEARCH_SPACE))
+        resnet_search_space))
 for _depth in (20, 56):
     register(ModelSpec(
         f"resnet{_depth}_v2",
         functools.partial(build_resnet, stackwise_num_blocks=[(_depth - 2) // 6] * 3,
                           preact=True, name=f"resnet{_depth}_v2"),
-        RECIPE, f"ResNet-{_depth} v2 (pre-activation, 16/32/64)", RESNET_OPTIONS,
-        RESNET_SEARCH_SPACE))
+        RECIPE, f"ResNet-{_depth} v2 (pre-activation, 16/32/64)", resnet_search_space))
 for _depth, _width in ((16, 4), (28, 10)):
     register(ModelSpec(
         f"wrn{_depth}_{_width}",
         functools.partial(build_wide_resnet, depth=_depth, width=_width, name=f"wrn{_depth}_{_width}"),
-        WRN_RECIPE, f"WRN-{_depth}-{_width} (pre-activation wide blocks)", WRN_OPTIONS,
-        WRN_SEARCH_SPACE))
+        WRN_RECIPE, f"WRN-{_depth}-{_width} (pre-activation wide blocks)", wrn_search_space))

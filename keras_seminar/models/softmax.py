@@ -11,10 +11,6 @@ RECIPE = Recipe(epochs=20, batch_size=128, learning_rate=1e-3)
 # One layer and no hidden units: `activation` and `dropout` have nothing to act on, and
 # `augment` is left out (a linear model on flattened pixels is the permutation-invariant
 # baseline). The only kernel is the input->output one, so both constraints reach it.
-OPTIONS = frozenset({"kernel_regularizer", "kernel_constraint", "output_constraint",
-                     "classifier_activation", "name"})
-
-
 def build_softmax(input_shape=(28, 28, 1), num_classes=10, kernel_regularizer=None,
                   kernel_constraint=None, output_constraint=None, classifier_activation="softmax",
                   name="softmax"):
@@ -42,4 +38,4 @@ def build_softmax(input_shape=(28, 28, 1), num_classes=10, kernel_regularizer=No
 
 
 register(ModelSpec("softmax", build_softmax, RECIPE,
-                   "Softmax regression (TensorFlow beginners tutorial)", OPTIONS))
+                   "Softmax regression (TensorFlow beginners tutorial)"))

@@ -11,6 +11,7 @@ import functools
 import keras
 
 from keras_seminar.models import _common
+from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.fast_cnn import BN, apply_fast_block
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
@@ -22,12 +23,6 @@ RECIPE = Recipe(epochs=16, batch_size=256, optimizer="adam", learning_rate=3e-3,
                 augment={"shift": 2, "flip": True}, tta=True)
 
 
-# No `dropout` (batch norm and a short schedule regularize it, as in airbench).
-OPTIONS = frozenset({"stem_filters", "stackwise_num_filters", "activation", "kernel_regularizer",
-                     "kernel_constraint", "output_constraint", "classifier_activation", "augment",
-                     "name"})
-SEARCH_SPACE = {"width": ("stackwise_num_filters", "stem_filters"),
-                "depth": {"option": "stackwise_num_filters", "rule": "length", "choices": (2, 3)}}
 
 
 def apply_speedrun_block(x, filters, activation, kernel_regularizer, kernel_constraint, name):
@@ -41,6 +36,7 @@ def apply_speedrun_block(x, filters, activation, kernel_regularizer, kernel_cons
     return keras.layers.Activation(activation, name=f"{name}_act2")(x)
 
 
+# No `dropout` (batch norm and a short schedule regularize it, as in airbench).
 def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
                    stackwise_num_filters=(64, 256, 256), activation="gelu",
                    kernel_regularizer=None, kernel_constraint=None, output_constraint=None,
@@ -80,11 +76,18 @@ def build_speedrun(input_shape=(28, 28, 1), num_classes=10, stem_filters=24,
     return keras.Model(inputs, outputs, name=name)
 
 
+def search_space(hp, defaults):
+    """`tune`: 2-3 stages, the stem's and every stage's filters times a width multiplier."""
+    filters, width = defaults["stackwise_num_filters"], hps.width(hp)
+    return {"stackwise_num_filters": hps.scale(hps.resize(filters, hps.depth(hp, [2, 3], len(filters))), width),
+            "stem_filters": hps.scale(defaults["stem_filters"], width)}
+
+
 register(ModelSpec("speedrun", build_speedrun, RECIPE,
                    "airbench-style speed-run CNN: conv-BN-GELU blocks 64/256/256, max-pool",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))
 register(ModelSpec("speedrun_small",
                    functools.partial(build_speedrun, stem_filters=16,
                                      stackwise_num_filters=(32, 128, 128), name="speedrun_small"),
                    RECIPE, "speedrun at a quarter of the width (16; 32/128/128): CPU-sized",
-                   OPTIONS, SEARCH_SPACE))
+                   search_space))

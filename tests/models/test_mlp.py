@@ -77,7 +77,10 @@ def test_bad_options(options, match):
 def test_recipe_and_spec():
     recipe = get_recipe("mlp")
     assert (recipe.optimizer, recipe.learning_rate, recipe.batch_size, recipe.epochs) == ("adam", 1e-3, 128, 20)
-    assert get_spec("mlp").search_space["width"] == ("hidden",)
+    keras_tuner = pytest.importorskip("keras_tuner")
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(width=2.0, depth=3)
+    assert get_spec("mlp").search_space(hp, get_spec("mlp").defaults) == {"hidden": (512, 512, 512)}
 
 
 @pytest.mark.parametrize("init", ["glorot_uniform", keras.initializers.RandomUniform(0.0, 0.02, seed=3)])

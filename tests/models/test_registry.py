@@ -65,11 +65,12 @@ def test_softmax_and_speedrun_take_the_kernel_options():
 def test_undeclared_option_is_refused_before_the_builder_runs():
     calls = []
 
-    def builder(input_shape, num_classes, width=1):
-        calls.append(width)
+    def builder(input_shape, num_classes, depth=1):
+        calls.append(depth)
 
-    spec = ModelSpec("tiny", builder, Recipe(), "a test model", frozenset())
-    with pytest.raises(UsageError, match=r"Model 'tiny' does not take option 'width'. It takes: \[\]"):
+    spec = ModelSpec("tiny", builder, Recipe(), "a test model")
+    assert spec.options == {"depth"} and spec.defaults == {"depth": 1}  # the signature declares
+    with pytest.raises(UsageError, match=r"Model 'tiny' does not take option 'width'. It takes: \['depth'\]"):
         spec.build(width=2)
     assert calls == []
 
@@ -78,7 +79,7 @@ def test_a_type_error_inside_a_builder_is_not_masked():
     def builder(input_shape, num_classes, width=1):
         return len(width)  # a bug: TypeError inside the builder
 
-    spec = ModelSpec("buggy", builder, Recipe(), "a test model", frozenset({"width"}))
+    spec = ModelSpec("buggy", builder, Recipe(), "a test model")
     with pytest.raises(TypeError, match="has no len"):
         spec.build(width=2)
 
@@ -127,14 +128,20 @@ def test_spec_is_a_frozen_record_and_the_old_api_agrees():
         spec.recipe = Recipe()
     assert models.get_recipe("cnn") is spec.recipe and models.describe("cnn") == spec.description
     assert not hasattr(registry, "_entry")  # the positional record is gone
-    assert spec.defaults["dropout"] == 0.5 and spec.search_space["depth"]["rule"] == "length"
+    assert spec.defaults["dropout"] == 0.5 and callable(spec.search_space)
 
 
-def test_registration_refuses_duplicates_and_bad_search_spaces():
+def test_registration_refuses_duplicates_and_undeclared_builders():
     with pytest.raises(ValueError, match="name='cnn'"):
         registry.register(get_spec("cnn"))
-    with pytest.raises(ValueError, match="search_space keys"):
-        ModelSpec("x", print, Recipe(), "", frozenset(), {"height": ()})
+    with pytest.raises(ValueError, match="search_space to be a function"):
+        ModelSpec("x", build_model, Recipe(), "", {"width": ("filters",)})
+
+    def loose(input_shape, num_classes, filters, **options):
+        pass
+
+    with pytest.raises(ValueError, match=r"keyword parameter with a default .* \['filters', 'options'\]"):
+        ModelSpec("x", loose, Recipe(), "")
 
 
 def test_partials_keep_their_configuration():
