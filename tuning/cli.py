@@ -35,7 +35,7 @@ def add_command(subparsers):
                    help='hyperparameters to hold, e.g. \'{"dropout": 0.5}\'')
     p.add_argument("--space", type=_json_dict, default=None,
                    help='restricted ranges/choices, e.g. \'{"learning_rate": [1e-4, 1e-2]}\' '
-                        '(a two-number list is a range for numeric hyperparameters)')
+                        '(a two-number list is a range for continuous hyperparameters)')
     p.add_argument("--overwrite", action="store_true", help="start over instead of resuming")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -43,13 +43,10 @@ def add_command(subparsers):
 
 
 def run(args):
-    from keras_seminar.tuning.hypermodels import SPACE
+    from keras_seminar.tuning.hypermodels import json_space
     from keras_seminar.tuning.search import search
 
-    space = args.space
-    if space:  # JSON has no tuples: [min, max] is a range for the continuous hyperparameters
-        space = {k: tuple(v) if SPACE.get(k, ("",))[0] in ("log", "float") and isinstance(v, list)
-                 and len(v) == 2 else v for k, v in space.items()}
+    space = json_space(args.model, args.space)
     result = search(args.model, args.dataset, tuner=args.tuner, max_trials=args.max_trials,
                     epochs=args.epochs, seed=args.seed, directory=args.directory,
                     project_name=args.project_name, train_limit=args.train_limit,

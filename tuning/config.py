@@ -75,6 +75,9 @@ class SearchConfig:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
                 raise UsageError(f"Expected {name} to be a dict of hyperparameter names. Received: {name}={value!r}")
+        from keras_seminar.tuning.hypermodels import restricted_space
+
+        restricted_space(models.get_spec(self.model_name), self.fixed or {}, self.space or {})
         check.check_str("objective", self.objective)
         put("overwrite", check.check_bool("overwrite", self.overwrite))
         if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):

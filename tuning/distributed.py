@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+from keras_seminar.errors import UsageError
+
 
 def role():
     """"local", "chief" or "worker", from the KERASTUNER_* environment variables."""
@@ -81,24 +83,43 @@ def start_workers(config, workers, host, port, log_dir):
     return procs
 
 
-def serve(oracle, host, port, workers=(), poll=0.5):
-    """Serves `oracle` to the workers until the search is over (KerasTuner's chief server,
-    polled every `poll` s instead of every 20 s) or, when local `workers` are given, until
-    they have all exited."""
+def listen(oracle, host, port):
+    """Starts KerasTuner's chief server for `oracle` on host:port; returns `(server, servicer)`.
+
+    `UsageError` (one line) when the port cannot be had: in use by any process, another chief
+    included (gRPC would otherwise share it through SO_REUSEPORT, splitting the workers between
+    two unrelated searches), or not an address of this machine.
+    """
     from concurrent import futures
 
     import grpc
 
     # KerasTuner's chief server has no public name (keras_tuner.src only); it is used as is.
     from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1), options=[("grpc.so_reuseport", 0)])
     servicer = OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    if not server.add_insecure_port(f"{host}:{port}"):
-        raise ValueError(f"The chief cannot listen on {host}:{port} (in use, or not this machine's address).")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # grpcio >= 1.57 raises where older versions returned 0
+        bound = 0
+    if not bound:
+        server.stop(None)
+        raise UsageError(f"The chief cannot listen on {host}:{port}: the port is in use (another "
+                         "chief's?) or the address is not this machine's. Choose another "
+                         "KERASTUNER_ORACLE_PORT, or stop the process that holds it.")
     server.start()
+    return server, servicer
+
+
+def serve(server, servicer, oracle, workers=(), poll=0.5):
+    """Serves `oracle` (through `listen`'s server) until the search is over (KerasTuner's
+    chief loop, polled every `poll` s instead of every 20 s) or, when local `workers` are
+    given, until they have all exited."""
+    from keras_tuner.src.distribute.oracle_chief import exit_chief
+
     try:
         while True:
             time.sleep(poll)
@@ -114,16 +135,17 @@ def run_chief(tuner, config, workers, verbose=1):
     """Chief of a search: serves the oracle; with `workers` > 0 starts and awaits them too,
     each running `config` (the chief's `SearchConfig.for_worker()`)."""
     oracle = tuner.oracle
-    oracle.verbose = verbose
+    oracle.verbose = 0  # the oracle prints one line per ended trial instead (`tuning.oracle`)
     tuner.save()
     if workers:
         host, port = "127.0.0.1", free_port()
+        server, servicer = listen(oracle, host, port)  # before any worker starts
         log_dir = os.path.join(tuner.project_dir, "workers")
         procs = start_workers(config, workers, host, port, log_dir)
         if verbose:
             print(f"Chief on {host}:{port}, {workers} workers (logs in {log_dir})")
         try:
-            serve(oracle, host, port, [p for p, _ in procs])
+            serve(server, servicer, oracle, [p for p, _ in procs])
             codes = [p.wait(timeout=120) for p, _ in procs]
         finally:
             for p, log in procs:
@@ -132,9 +154,10 @@ def run_chief(tuner, config, workers, verbose=1):
                     p.wait()
                 log.close()
     else:
-        serve(oracle, os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"])
+        server, servicer = listen(oracle, os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"])
+        serve(server, servicer, oracle)
         codes = []
-    owners = list(getattr(oracle, "trial_owners", {}).values())
+    owners = list(oracle.trial_owners.values())
     report = {"workers": [{"tuner_id": f"tuner{i}", "returncode": code,
                            "trials": owners.count(f"tuner{i}")} for i, code in enumerate(codes)]}
     if verbose and codes:

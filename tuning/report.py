@@ -14,7 +14,7 @@ from keras_seminar._provenance import environment
 
 def trial_rows(oracle):
     """One dict per trial: id, status, score, tuner, then the hyperparameter values."""
-    owners = getattr(oracle, "trial_owners", {})
+    owners = oracle.trial_owners
     return [{"trial_id": t.trial_id, "status": t.status, "score": t.score,
              "tuner": owners.get(t.trial_id, ""), **t.hyperparameters.values}
             for t in sorted(oracle.trials.values(), key=lambda t: t.trial_id)]
@@ -54,13 +54,17 @@ def export(tuner, model_name, dataset, seconds, verbose=1):
 
 
 def print_table(rows, objective, limit=10):
+    """The best `limit` trials (COMPLETED first), one column per hyperparameter, as wide as
+    its name and values need."""
     ranked = sorted(rows, key=lambda r: (r["status"] != "COMPLETED", -(r["score"] or 0)
-                                         if "acc" in objective else (r["score"] or 0)))
+                                         if "acc" in objective else (r["score"] or 0)))[:limit]
     names = [k for k in dict.fromkeys(k for r in rows for k in r)
              if k not in ("trial_id", "status", "score", "tuner") and not k.startswith("tuner/")]
-    print(f"\nSearch summary: {len(rows)} trials, best {limit} by {objective}")
-    header = ["trial", "status", objective, *names]
-    print("  ".join(f"{h[:12]:>12}" for h in header))
-    for r in ranked[:limit]:
+    print(f"\nSearch summary: {len(rows)} trials, best {len(ranked)} of {len(rows)} by {objective}")
+    table = [["trial", "status", objective, *names]]
+    for r in ranked:
         cells = [r["trial_id"], r["status"], r["score"], *(r.get(n, "") for n in names)]
-        print("  ".join(f"{c:>12.4g}" if isinstance(c, float) else f"{str(c)[:12]:>12}" for c in cells))
+        table.append([f"{c:.4g}" if isinstance(c, float) else "" if c is None else str(c) for c in cells])
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))

@@ -50,13 +50,16 @@ def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_tria
         directory, project_name: where the search lives; the same pair resumes it. The
             project name is one folder name (letters, digits, `_ . -`).
         train_limit, val_limit: use the first N training / validation images.
-        fixed, space: passed to `ZooHyperModel` (in `space`, a tuple is a range, a list choices).
+        fixed, space: passed to `ZooHyperModel` (in `space`, a tuple is a range, a list choices);
+            every value is checked before any trial.
         num_initial_points: random trials before the Bayesian model takes over.
         objective: a metric of `fit`'s logs, maximized if it names an accuracy.
         workers: 0 runs here; N > 0 runs a chief here and N workers on this machine (loopback).
             With `KERASTUNER_*` set (see `tuning.distributed`) this process is that chief/worker.
         overwrite: start over, deleting the project.
-        verbose: 0 silent, 1 KerasTuner's trial tables and Keras progress bars, 2 one line per epoch.
+        verbose: 0 quiet (a rejected trial is still one line on stderr), 1 one line per ended
+            trial ("trial k/N", its score, the best so far, an ETA) and Keras progress bars,
+            2 the same with one line per epoch.
     """
     return run(SearchConfig(
         model_name=model_name, dataset=dataset, tuner=tuner, max_trials=max_trials, epochs=epochs,
@@ -83,7 +86,8 @@ def run(config):
                                epochs=config.epochs, train_size=len(x))
     direction = "max" if "acc" in config.objective else "min"
     oracle = make_oracle(config.tuner, keras_tuner.Objective(config.objective, direction),
-                         config.max_trials, hypermodel.epochs, config.seed, config.num_initial_points)
+                         config.max_trials, hypermodel.epochs, config.seed, config.num_initial_points,
+                         progress=config.verbose > 0)
     cls = ZooHyperbandTuner if config.tuner == "hyperband" else ZooTuner
     tuner = cls(oracle, hypermodel, seed=config.seed, directory=config.directory,
                 project_name=config.project_name, overwrite=config.overwrite,

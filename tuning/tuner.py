@@ -8,6 +8,7 @@ import os
 import keras
 import keras_tuner
 from keras_seminar.tuning import distributed
+from keras_tuner.src import config as kt_config
 
 from keras_seminar import hparams
 from keras_seminar._io import atomic_write
@@ -39,7 +40,7 @@ class ZooTuner(keras_tuner.Tuner):
     def __init__(self, oracle, hypermodel, seed=0, **kwargs):
         keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.seed = seed
-        self._histories = {}
+        self._histories, self._reasons = {}, {}
 
     def run_trial(self, trial, *args, **kwargs):
         differences = space_differences(self.hypermodel, trial.hyperparameters)
@@ -48,17 +49,35 @@ class ZooTuner(keras_tuner.Tuner):
                 f"Tuner {self.tuner_id} declares {differences} differently from the oracle; run "
                 "every worker with the chief's search config.")
         keras.utils.set_random_seed(self.seed * 1000 + int(trial.trial_id))
-        results = super().run_trial(trial, *args, **kwargs)
+        try:
+            results = super().run_trial(trial, *args, **kwargs)
+        except keras_tuner.errors.FailedTrialError as e:  # not a result (`trial_check`)
+            self._reasons[trial.trial_id] = str(e)
+            raise
+        except Exception as e:  # a bug or a bad setting: KerasTuner keeps the traceback
+            where = os.path.join(self.project_dir, f"trial_{trial.trial_id}", "trial.json")
+            self._reasons[trial.trial_id] = f"{type(e).__name__}: {' '.join(str(e).split())} (traceback in {where})"
+            raise
         self._histories[trial.trial_id] = results[-1].history if isinstance(results, list) else {}
         return results
 
     def on_search_begin(self):
         super().on_search_begin()
+        # The oracle prints one line per ended trial (`tuning.oracle`) instead of KerasTuner's
+        # tables, and a trial that is not a result is that one line, not a traceback: KerasTuner
+        # prints each failed trial's traceback while its `config.DEBUG` is set (the default; no
+        # public switch), and keeps it in the trial's file either way.
+        self.oracle.verbose = 0
+        kt_config.DEBUG = False
         self.save()  # a kill before the first trial ends still leaves a tuner to reload
 
     def on_trial_end(self, trial):
         """Writes the trial as an HParams session `<project_dir>/tensorboard/<trial_id>`: its
-        values, per-epoch metrics and `score`; any status but COMPLETED shows as a failure."""
+        values, per-epoch metrics and `score`; any status but COMPLETED shows as a failure. The
+        message of a failed trial ends with its reason in one line (the oracle prints it)."""
+        reason = self._reasons.pop(trial.trial_id, None)
+        if reason:
+            trial.message = f"{trial.message or ''}\n{reason}".strip()
         super().on_trial_end(trial)
         ended = self.oracle.get_trial(trial.trial_id)
         metrics = dict(self._histories.pop(trial.trial_id, {}))

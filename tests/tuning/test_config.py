@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from keras_seminar.tuning import config as config_module
 from keras_seminar.tuning import oracle
 from keras_seminar.tuning.config import TUNERS, SearchConfig
 from keras_seminar.tuning.worker import main as worker_main
@@ -12,14 +13,15 @@ from keras_seminar.errors import UsageError
 
 
 def test_json_round_trip_keeps_ranges_and_choices():
-    config = SearchConfig("softmax", "mnist", tuner="random", max_trials=3, epochs=1,
+    config = SearchConfig("cnn", "mnist", tuner="random", max_trials=3, epochs=1,
                           space={"learning_rate": (1e-4, 1e-2), "batch_size": [32, 64]},
-                          fixed={"dropout": 0.5, "nested": [(1, 2), [3, (4,)]]}, workers=2)
+                          fixed={"dropout": 0.5}, workers=2)
     text = config.to_json()
     again = SearchConfig.from_json(text)
     assert again == config
     assert isinstance(again.space["learning_rate"], tuple) and isinstance(again.space["batch_size"], list)
-    assert again.fixed["nested"] == [(1, 2), [3, (4,)]]
+    nested = {"x": [(1, 2), [3, (4,)]]}
+    assert json.loads(json.dumps(config_module._encode(nested)), object_hook=config_module._decode) == nested
     assert SearchConfig.from_json(SearchConfig().to_json()) == SearchConfig()
     assert json.loads(text)["space"]["learning_rate"] == {"__tuple__": [1e-4, 1e-2]}
 
@@ -48,6 +50,8 @@ def test_project_name_is_one_folder_name(project_name):
     ({"workers": -1}, "Received: workers=-1"),
     ({"seed": True}, "Received: seed=True"),
     ({"space": [1, 2]}, r"Received: space=\[1, 2\]"),
+    ({"space": {"learning_rate": (1, 10)}}, r"Received: learning_rate=10.0 \(from space\['learning_rate'\]\)"),
+    ({"fixed": {"width": 2.0}}, "Unknown hyperparameter 'width' in fixed for model 'softmax'"),
     ({"verbose": 3}, "Received: verbose=3"),
     ({"directory": None}, "Received: directory=None"),
 ])
