@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Sets up everything on a fresh machine that has only Python >= 3.10 (3.11 preferred), three
-# virtual environments, each installed the way a user of that backend would install it:
+# Sets up a fresh machine that has only Python >= 3.10 (3.11 preferred). Each environment is
+# installed the way a user of that backend would install the package:
 #   .venv        TensorFlow CPU + JAX CPU + dev tools (the CLI, command A, the TensorFlow pass)
 #   .venv-jax    `pip install -e ".[jax,dev]"`: no TensorFlow (the JAX pass)
 #   .venv-torch  the CPU-only torch wheel, then `pip install -e ".[torch,dev]"`: no TensorFlow
-# then imports and verifies the offline MNIST / Fashion-MNIST copies. Safe to run again: an
-# environment is reinstalled only when setup.cfg, pyproject.toml or this script change.
-# SETUP_ENVS="venv venv-jax" limits which environments are made (all three by default).
+# By default only `.venv`, all that command A (`bash .ci/setup.sh && .venv/bin/keras-seminar
+# train`) needs; command B (`.ci/run`) asks for all three with
+# SETUP_ENVS="venv venv-jax venv-torch". Then imports and verifies the offline MNIST /
+# Fashion-MNIST copies. Safe to run again: an environment is reinstalled only when setup.cfg,
+# pyproject.toml or this script change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}
@@ -42,7 +44,7 @@ make_env() {  # make_env DIR EXTRAS [PACKAGE_TO_INSTALL_FIRST]
   echo "$want" > "$stamp"
 }
 
-envs=${SETUP_ENVS:-venv venv-jax venv-torch}
+envs=${SETUP_ENVS:-venv}
 setup_env() {
   case $1 in
     venv) make_env .venv tensorflow,jax,dev ;;
