@@ -48,7 +48,6 @@ class Config:
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAVED_MODELS = os.path.join(REPO, "saved_models")
 CONFIG = Config()
 SMOKE = Config(datasets=("fashion_mnist",), grid={"none": (0.0,), "l12": (1e-4,), "l2": (1e-4,)},
                prune_fractions=(0.5,), max_epochs=1, patience=1, finetune_models=("mlp", "lenet5"),
@@ -130,10 +129,6 @@ def run(config, seeds, runs):
     return {}
 
 
-def shipped_path(model_name, dataset):
-    return os.path.join(SAVED_MODELS, f"{model_name}_{dataset}.keras")
-
-
 def _build(model_name, seed, config, regularizer=None, options=None):
     if model_name == "mlp":
         return _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=regularizer)
@@ -144,15 +139,25 @@ def _build(model_name, seed, config, regularizer=None, options=None):
 
 
 def _trained(config, data, dataset, model_name, seed):
-    """`(model, where)`: the shipped zoo model when there is one (loaded safely, card checked),
-    else a free net trained here to convergence."""
-    path = shipped_path(model_name, dataset)
-    if model_name != "mlp" and os.path.exists(path):
+    """`(model, options, where)`: the shipped zoo model, found as `keras_seminar.models.pretrained`
+    finds it (this checkout's saved_models/, the $KERAS_HOME cache, a download; card checked),
+    else, saying so in one line, a free net trained here to convergence."""
+    from keras_seminar.models import pretrained_path
+
+    try:
+        path = pretrained_path(model_name, dataset) if model_name != "mlp" else None
+    except saving.ModelFileError as e:
+        path = None
+        print(f"sparsity: no shipped {model_name}_{dataset}, training a free {model_name} here "
+              f"instead (another starting point than the shipped model's): {e}")
+    if path is not None:
         shipped = saving.load_model(path, compile=False)
         options = saving.read_card(path).get("model_options") or {}
         model = _build(model_name, seed, config, options=options)
         model.set_weights(shipped.get_weights())
-        return model, options, os.path.relpath(path, REPO)  # the report names it as the repo does
+        # The report names a checkout's file as the repo does (saved_models/...).
+        inside = os.path.abspath(path).startswith(REPO + os.sep)
+        return model, options, os.path.relpath(path, REPO) if inside else path
     model = _build(model_name, seed, config)
     _fit(model, data, seed, config, config.max_epochs, model_name)
     return model, {}, "trained here"
