@@ -12,6 +12,7 @@ from keras_tuner.src import config as kt_config
 
 from keras_seminar import hparams
 from keras_seminar._io import atomic_write
+from keras_seminar.errors import TrainingDiverged
 
 
 def space_differences(hypermodel, trial_hp):
@@ -54,6 +55,9 @@ class ZooTuner(keras_tuner.Tuner):
         except keras_tuner.errors.FailedTrialError as e:  # not a result (`trial_check`)
             self._reasons[trial.trial_id] = str(e)
             raise
+        except TrainingDiverged as e:  # the fit engine's own NaN guard: not a result either
+            self._reasons[trial.trial_id] = f"Not a result: {e}"
+            raise keras_tuner.errors.FailedTrialError(self._reasons[trial.trial_id]) from e
         except Exception as e:  # a bug or a bad setting: KerasTuner keeps the traceback
             where = os.path.join(self.project_dir, f"trial_{trial.trial_id}", "trial.json")
             self._reasons[trial.trial_id] = f"{type(e).__name__}: {' '.join(str(e).split())} (traceback in {where})"

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 
 import keras_tuner
 import pytest
@@ -11,6 +12,7 @@ from keras_seminar.tuning.search import search
 from keras_seminar.tuning.tuner import space_differences
 
 from keras_seminar.cli import main
+from keras_seminar.errors import UsageError
 
 
 def test_space_ranges_with_chief_and_two_workers(tmp_path, fashion, capsys):
@@ -69,3 +71,31 @@ def test_worker_environment_shares_one_device():
     assert env["KERASTUNER_TUNER_ID"] == "tuner1" and env["KERASTUNER_ORACLE_PORT"] == "1234"
     if "XLA_PYTHON_CLIENT_MEM_FRACTION" not in os.environ:
         assert float(env["XLA_PYTHON_CLIENT_MEM_FRACTION"]) <= 0.25
+
+
+def test_a_busy_port_or_another_chiefs_port_is_refused():
+    with socket.socket() as other:  # any process holding the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        with pytest.raises(UsageError, match=r"cannot listen on 127.0.0.1:\d+: the port is in use"):
+            distributed.listen(object(), "127.0.0.1", other.getsockname()[1])
+    port = distributed.free_port()
+    server, _ = distributed.listen(object(), "127.0.0.1", port)  # a first chief
+    try:  # gRPC's default SO_REUSEPORT would let a second chief listen beside it
+        with pytest.raises(UsageError, match="another chief's"):
+            distributed.listen(object(), "127.0.0.1", port)
+    finally:
+        server.stop(None)
+
+
+def test_cli_chief_on_a_busy_port_is_one_line(tmp_path, fashion, capsys, monkeypatch):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(other.getsockname()[1]))
+        code = main(["tune", "--model", "softmax", "--max-trials", "1", "--epochs", "1",
+                     "--train-limit", "128", "--val-limit", "64", "--directory", str(tmp_path), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "cannot listen" in err

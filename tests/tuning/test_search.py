@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 import keras_tuner
 import pytest
 from keras_seminar.tuning.oracle import make_oracle
+from keras_seminar.tuning.report import print_table
 from keras_seminar.tuning.search import search
 from keras_seminar.tuning.trial_check import trial_problems
 
@@ -77,7 +79,7 @@ def test_hparams_dashboard(two_trials):
     assert sessions["1"]["hparams"]["learning_rate"] == pytest.approx(float(row["learning_rate"]))
 
 
-def test_diverged_trial_is_failed_not_best(tmp_path, fashion):
+def test_diverged_trial_is_failed_not_best_and_one_quiet_line(tmp_path, fashion, capfd):
     # Two configurations only: no penalty, or an L2 penalty so large that the loss is inf.
     result = search("softmax", tuner="random", max_trials=2, directory=str(tmp_path),
                     fixed={"learning_rate": 1e-3, "batch_size": 64, "nonneg": False,
@@ -88,16 +90,48 @@ def test_diverged_trial_is_failed_not_best(tmp_path, fashion):
     assert result["best"]["trial_id"] == rows["none"]["trial_id"]
     sessions = read_sessions(os.path.join(result["project_dir"], "tensorboard"))
     assert sessions[rows["l2"]["trial_id"]]["status"] == "STATUS_FAILURE"
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "trial " not in out  # quiet: no progress lines
+    rejected = [line for line in err.splitlines() if "rejected" in line]
+    assert len(rejected) == 1 and "Not a result: " in rejected[0] and "loss=inf" in rejected[0]
 
 
-def test_absurd_learning_rate_is_failed_not_best(tmp_path, fashion):
-    # lr 1e6 does not give NaN: the loss stays finite but rises (and would pass unnoticed).
+def test_absurd_learning_rate_is_failed_not_best_with_progress_lines(tmp_path, fashion, capfd):
+    # lr 1 does not give NaN here: the loss stays finite but rises (and would pass unnoticed).
     result = search("softmax", tuner="random", max_trials=2, directory=str(tmp_path),
                     fixed={"batch_size": 64, "nonneg": False, "regularizer": "none"},
-                    space={"learning_rate": [1e-3, 1e6]}, **{**SMALL, "epochs": 2})
+                    space={"learning_rate": [1e-3, 1]}, **{**SMALL, "epochs": 2, "verbose": 1})
     rows = {float(r["learning_rate"]): r for r in _trials(result["project_dir"])}
-    assert rows[1e6]["status"] == "FAILED" and rows[1e-3]["status"] == "COMPLETED"
+    assert rows[1.0]["status"] == "FAILED" and rows[1e-3]["status"] == "COMPLETED"
     assert result["best"]["trial_id"] == rows[1e-3]["trial_id"]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    lines = [line for line in (out + err).splitlines() if re.match(r"trial \d+/", line)]
+    assert [line.split()[1] for line in lines] == ["1/2", "2/2"]  # trial k/N, one per trial
+    assert "ETA" in lines[0] and "ETA" not in lines[1]  # the last has nothing left to wait for
+    assert any("rejected: Not a result: the training loss rose" in line for line in lines)
+    assert f"best {float(rows[1e-3]['score']):.4f}" in lines[-1]  # the best so far
+    assert "Search summary: 2 trials, best 2 of 2 by val_accuracy" in out
+
+
+def test_summary_table_shows_every_trial_and_whole_names(capsys):
+    rows = [{"trial_id": str(i), "status": "COMPLETED", "score": 0.5 + i / 10, "tuner": "",
+             "regularizer_strength": 1e-4 * (i + 1), "augment_translate": 0.1} for i in range(3)]
+    print_table(rows, "val_accuracy")
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "Search summary: 3 trials, best 3 of 3 by val_accuracy"
+    assert out[2].split() == ["trial", "status", "val_accuracy", "regularizer_strength", "augment_translate"]
+    assert [line.split()[0] for line in out[3:]] == ["2", "1", "0"]  # best first
+
+
+def test_bad_space_is_one_line_before_any_trial(tmp_path, capsys):
+    from keras_seminar.cli import main
+
+    for space in ('{"learning_rate": [1, 10]}', '{"batch_size": [64, 0]}', '{"dropout": "high"}'):
+        code = main(["tune", "--model", "cnn", "--directory", str(tmp_path), "--space", space])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and "Received:" in err, err
+    assert os.listdir(tmp_path) == []  # nothing loaded, nothing written
 
 
 class _Guard:
