@@ -146,8 +146,11 @@ def saturation_advice(estimator, n, width):
         what = f"every one of the {n} probe samples has its own bin"
         fix = ("fewer bins or a fixed bin_range (e.g. bins=30, bin_range=(-1, 1) for tanh), more "
                "probe samples, a narrower layer, or estimator='kde'")
+    wide = (f" A layer of {width} units has more codes than {n} samples fill at any bin count "
+            "(and KDE's Gaussians do not overlap there either): measure the narrow layers instead, "
+            "e.g. layers=['fc1'] with bins=3.") if width > 4 * n else ""
     return (f"{what} in a layer of width {width}: I(X;T) = log2({n}) and I(T;Y) = H(Y), the same as "
-            f"random activations give. Use {fix}.")
+            f"random activations give. Use {fix}.{wide}")
 
 
 def random_control(t, y, seed=0, shuffle_labels=True, **estimator_options):

@@ -50,7 +50,9 @@ class GradientNormMonitor(Monitor):
             from `(x, y)` without replacement for each measurement.
         seed: the seed of those draws.
         log_dir: if set, logs "gradient_norm/global" and "gradient_norm/<layer>" to
-            `log_dir/train` and writes `gradient_norms.npz`, `.json` and `.png` into `log_dir`.
+            `log_dir/train` once per epoch (the norms at the epoch's last step, with the epoch
+            as the step, like Keras's `epoch_*` scalars beside them), and writes every
+            measurement (per step) to `gradient_norms.npz`, `.json` and `.png` in `log_dir`.
         verbose: 1 prints the last norms at each epoch end.
 
     After `fit`, `monitor.history` holds `steps`, `global_norm`, `layer_norms` (layer -> list)
@@ -97,14 +99,11 @@ class GradientNormMonitor(Monitor):
             x, y = x[idx], y[idx]
         _, grads = probe_gradients(self.model, x, y, variables)
         total, per_layer = gradient_norms(variables, grads, prefix=f"{self.model.name}/")
-        self._last = step
+        self._last, self._last_norms = step, (total, per_layer)
         self.history["steps"].append(step)
         self.history["global_norm"].append(total)
         for layer, norm in per_layer.items():
             self.history["layer_norms"].setdefault(layer, []).append(norm)
-        if self._writer is not None:
-            self._writer.scalars({"gradient_norm/global": total,
-                                  **{f"gradient_norm/{k}": v for k, v in per_layer.items()}}, step)
         return total, per_layer
 
     def on_epoch_end(self, epoch, logs=None):
@@ -116,7 +115,10 @@ class GradientNormMonitor(Monitor):
         if self.verbose:
             print(f"Epoch {epoch + 1}: gradient norm {self.history['global_norm'][-1]:.4g}"
                   + ("" if error is None else f", validation error {error:.4f}"))
-        if self._writer is not None:
+        if self._writer is not None:  # per epoch, on the x-axis of Keras's epoch_* scalars
+            total, per_layer = self._last_norms
+            self._writer.scalars({"gradient_norm/global": total,
+                                  **{f"gradient_norm/{k}": v for k, v in per_layer.items()}}, epoch)
             self._writer.flush()
 
     def save(self, folder):

@@ -45,10 +45,13 @@ class InformationPlane(Monitor):
     tanh range (-1, 1): pass `bin_range=(-1, 1)` for that. Without `bin_range` each layer is
     re-binned over its own [min, max] at every measurement (the older behaviour). When every
     probe sample gets its own code the estimate is at its ceiling, I(X;T) = log2(N) and
-    I(T;Y) = H(Y), as for random activations: the callback then warns once per layer with the
-    fix, and records it in `history["saturated"]`. `control=True` also records the estimate on
-    random activations, with permuted labels (`control_I_XT`, `control_I_TY`) and with the real
-    labels (`control_real_I_TY`; `random_control`), beside every estimate.
+    I(T;Y) = H(Y), as for random activations: the callback then warns once per fit, naming
+    every saturated layer and the fix, and records it in `history["saturated"]`. On a CNN's
+    conv layers (thousands of units) every bin count saturates with a few hundred probe samples,
+    and so does KDE: measure the narrow layers (`layers=["fc1"]`) with few bins. `control=True`
+    also records the estimate on random activations, with permuted labels (`control_I_XT`,
+    `control_I_TY`) and with the real labels (`control_real_I_TY`; `random_control`), beside
+    every estimate.
 
     Args:
         layers: names (or layer objects) of the layers T to measure; None: every hidden layer
@@ -93,7 +96,7 @@ class InformationPlane(Monitor):
         self.history = {"epochs": [], "I_XT": [], "I_TY": [], "saturated": []}
         if self.control:
             self.history.update(control_I_XT=[], control_I_TY=[], control_real_I_TY=[])
-        self._warned = set()
+        self._warned = False
         self.open_writer()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -135,12 +138,15 @@ class InformationPlane(Monitor):
                 values[f"information/control_I_XT/{name}"] = a
                 values[f"information/control_I_TY/{name}"] = b
                 values[f"information/control_real_I_TY/{name}"] = r
-        for name, t, flag in zip(self.layer_names, activations, saturated, strict=True):
-            if flag and name not in self._warned:
-                self._warned.add(name)
-                width = int(np.prod(t.shape[1:]))
-                warnings.warn(f"InformationPlane: layer {name!r} is saturated at epoch {epoch}: "
-                              + saturation_advice(self.estimator, len(t), width), stacklevel=2)
+        widths = {name: int(np.prod(t.shape[1:]))
+                  for name, t, flag in zip(self.layer_names, activations, saturated, strict=True) if flag}
+        if widths and not self._warned:  # once per fit, every saturated layer in one message
+            self._warned = True
+            warnings.warn(f"InformationPlane: saturated at epoch {epoch}, {len(widths)} of "
+                          f"{len(self.layer_names)} layers (" + ", ".join(
+                              f"{name!r} width {w}" for name, w in widths.items()) + "): "
+                          + saturation_advice(self.estimator, len(self.y), max(widths.values())),
+                          stacklevel=2)
         if self._writer is not None:
             self._writer.scalars(values, epoch)
             self._writer.flush()

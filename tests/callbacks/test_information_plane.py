@@ -130,9 +130,23 @@ def test_saturation_warns_once_on_a_wide_layer_with_few_samples(rng):
     plane, messages = _fit_plane(_tanh_model(64, 1.0), x, y, bins=30)
     assert plane.history["saturated"] == [[True], [True]]
     assert plane.history["I_XT"][0][0] == pytest.approx(np.log2(40))
-    assert len(messages) == 1  # once per layer and fit, not every epoch
-    assert "layer 'h' is saturated" in messages[0] and "fewer bins" in messages[0]
-    assert "estimator='kde'" in messages[0] and "narrower layer" in messages[0]
+    assert len(messages) == 1  # once per fit, not every epoch
+    assert "saturated at epoch 0, 1 of 1 layers ('h' width 64)" in messages[0]
+    assert "fewer bins" in messages[0] and "estimator='kde'" in messages[0]
+    assert "narrower layer" in messages[0] and "narrow layers instead" not in messages[0]
+
+
+def test_saturation_warns_once_for_all_layers_and_says_wide_layers_need_narrow_ones(rng):
+    x, y = rng.normal(size=(40, 5)).astype("float32"), rng.integers(0, 2, 40)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(200, activation="tanh", name="a"),
+                              keras.layers.Dense(100, activation="tanh", name="b"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    plane, messages = _fit_plane(model, x, y, bins=30)
+    assert plane.history["saturated"] == [[True, True], [True, True]]
+    assert len(messages) == 1, messages  # one message for both layers and both epochs
+    assert "2 of 2 layers ('a' width 200, 'b' width 100)" in messages[0]
+    assert "measure the narrow layers instead, e.g. layers=['fc1'] with bins=3" in messages[0]
 
 
 def test_no_warning_on_a_narrow_saturating_tanh_layer_with_fixed_bins(rng):
