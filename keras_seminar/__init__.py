@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 # user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_seminar._backend_choice import choose as _choose_backend  # noqa: E402
-from keras_seminar._quiet import import_tensorflow_quietly  # noqa: E402
+from keras_seminar.backend.choice import choose as _choose_backend  # noqa: E402
+from keras_seminar.backend.quiet import import_tensorflow_quietly  # noqa: E402
 
 _choose_backend()  # only where no backend was chosen and TensorFlow is missing
 

@@ -27,4 +27,12 @@ class UnsafeFileError(UsageError):
 
 
 class TrainingDiverged(SeminarError, RuntimeError):
-    """The loss became non-finite, or training ended worse than it began."""
+    """The loss became non-finite, or training ended worse than it began.
+
+    `diverged_at` is `(epoch, batch, loss)` where the training engine's NaN guard stopped
+    training (None when unknown).
+    """
+
+    def __init__(self, message, diverged_at=None):
+        super().__init__(message)
+        self.diverged_at = diverged_at

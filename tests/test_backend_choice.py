@@ -1,4 +1,4 @@
-"""The backend a process gets when its user chose none (keras_seminar._backend_choice)."""
+"""The backend a process gets when its user chose none (keras_seminar.backend.choice)."""
 
 import json
 import os
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from keras_seminar import _backend_choice
+from keras_seminar.backend import choice as _backend_choice
 from tests._backends import installed
 
 

@@ -127,7 +127,7 @@ def test_help_lists_the_commands_and_choices_from_their_modules():
 
 
 def test_tensorflow_start_up_notices_are_filtered():
-    from keras_seminar._quiet import filter_lines
+    from keras_seminar.backend.quiet import filter_lines
 
     text = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
             "I0000 00:00:17.1 1 port.cc:153] oneDNN custom operations are on. You may see ...\n"
@@ -149,7 +149,7 @@ def test_one_onednn_notice_at_most(tmp_path):
 
     code = ("import runpy, sys; q = runpy.run_path(sys.argv[1]); q['import_tensorflow_quietly']();"
             "import tensorflow")
-    quiet = os.path.join(os.path.dirname(os.path.dirname(__file__)), "keras_seminar", "_quiet.py")
+    quiet = os.path.join(os.path.dirname(os.path.dirname(__file__)), "keras_seminar", "backend", "quiet.py")
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.run([sys.executable, "-c", code, quiet], capture_output=True, text=True,
                           env=env, cwd=tmp_path, check=True)

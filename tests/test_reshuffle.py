@@ -1,16 +1,15 @@
 """Every epoch sees the training set in a new order, on every backend, drawn from the seed.
 
 Keras on TensorFlow replays one permutation every epoch once a global seed is set
-(tensorflow/tensorflow#26179); the package's fit path (`backend.fit_reshuffled`) must not.
+(tensorflow/tensorflow#26179); the package's training engine (`training.fit_model`) must not.
 """
 
 import keras
 import numpy as np
 import pytest
 
-from keras_seminar import backend
 from keras_seminar.errors import UsageError
-from keras_seminar.training import fit_arrays, recipe_for
+from keras_seminar.training import fit_arrays, fit_model, recipe_for
 
 
 def _first_batches(seed, epochs=3, n=64, batch_size=8):
@@ -35,7 +34,7 @@ def _first_batches(seed, epochs=3, n=64, batch_size=8):
                 seen[-1] = keras.ops.convert_to_numpy(self.model.layers[-1].kernel)[:, 0] - seen[-1]
 
     model.compile(keras.optimizers.SGD(1.0), loss=lambda y_true, y_pred: keras.ops.sum(y_pred))
-    backend.fit_reshuffled(model, x, y, batch_size, seed, epochs=epochs, verbose=0, callbacks=[Epochs()])
+    fit_model(model, x, y, batch_size=batch_size, seed=seed, epochs=epochs, callbacks=[Epochs()])
     return [tuple(np.flatnonzero(step < 0)) for step in seen]  # the examples a first batch held
 
 
@@ -60,13 +59,11 @@ def test_fit_arrays_reshuffles_and_trains(fashion_small):
     ({"batch_size": 8, "seed": 1.5}, "seed=1.5")])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(UsageError, match=match):
-        backend.fit_reshuffled(None, np.zeros((4, 2)), np.zeros(4), **kwargs)
+        fit_model(None, np.zeros((4, 2)), np.zeros(4), **kwargs)
 
 
-def test_mismatched_or_empty_data_and_shuffle():
+def test_mismatched_or_empty_data():
     with pytest.raises(ValueError, match=r"same, non-zero number of examples. Received: \[3, 4\]"):
-        backend.fit_reshuffled(None, np.zeros((4, 2)), np.zeros(3), 2)
+        fit_model(None, np.zeros((4, 2)), np.zeros(3), batch_size=2)
     with pytest.raises(ValueError, match=r"Received: \[0\]"):
-        backend.fit_reshuffled(None, np.zeros((0, 2)), np.zeros(0), 2)
-    with pytest.raises(ValueError, match="always reshuffles"):
-        backend.fit_reshuffled(None, np.zeros((4, 2)), np.zeros(4), 2, shuffle=False)
+        fit_model(None, np.zeros((0, 2)), np.zeros(0), batch_size=2)

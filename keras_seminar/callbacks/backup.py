@@ -6,10 +6,10 @@ import math
 import os
 import time
 
-import keras
 import numpy as np
 
 from keras_seminar import _io
+from keras_seminar.callbacks.hooks import TrainingCallback
 from keras_seminar.errors import RunConflict
 
 
@@ -20,7 +20,7 @@ def _finite(model, logs):
                for w in model.get_weights() if np.asarray(w).dtype.kind == "f")
 
 
-class AtomicBackupAndRestore(keras.callbacks.Callback):
+class AtomicBackupAndRestore(TrainingCallback):
     """Saves weights + optimizer state every epoch; a restarted `fit` resumes from it.
 
     Keras's `BackupAndRestore` writes the weights and the epoch counter as two files in
@@ -31,7 +31,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
 
     An epoch whose logs or weights are not finite is never backed up (Keras still calls
     `on_epoch_end` after a NaN stopped training): the backup keeps the last finite epoch, and
-    `rollback_note()` says which. `state.json` also keeps the whole per-epoch history, the
+    its `rollback_note()` hook says which. `state.json` also keeps the whole per-epoch history, the
     summed training seconds of every resumed part, and `plan` (the caller's record of what is
     being trained, checked before resuming).
 

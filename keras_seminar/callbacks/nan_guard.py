@@ -10,7 +10,8 @@ class NaNGuard(keras.callbacks.Callback):
 
     After `fit`, `guard.diverged_at` is None or `(epoch, batch, loss)`. With
     `steps_per_execution` > 1 Keras reports only the last step of each call, so `batch` is then
-    the range of steps that call ran, e.g. "1-16".
+    the range of steps that call ran, e.g. "1-16" (the epoch's last call ends at its last step,
+    although Keras numbers it as if the call were full).
     """
 
     def on_train_begin(self, logs=None):
@@ -22,6 +23,8 @@ class NaNGuard(keras.callbacks.Callback):
         self._after = -1  # the last step seen in this epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        steps = (self.params or {}).get("steps")
+        batch = min(batch, steps - 1) if steps else batch
         loss = (logs or {}).get("loss")
         first, self._after = self._after + 1, batch
         if loss is not None and not math.isfinite(float(loss)):

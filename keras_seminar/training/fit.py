@@ -1,4 +1,4 @@
-"""The one fit path: inputs, optimizer, compile, `fit_arrays`, and the test-set metrics.
+"""A recipe's fit: inputs, optimizer, compile, `fit_arrays` (through the engine), test metrics.
 
 Example:
     >>> history = fit_arrays(models.build_model("softmax"), recipe_for("softmax", epochs=1),
@@ -8,12 +8,9 @@ Example:
 import keras
 import numpy as np
 
-from keras_seminar import backend
-from keras_seminar.callbacks import NaNGuard
-from keras_seminar.errors import TrainingDiverged
-from keras_seminar.fused import fit_fused
 from keras_seminar.losses import SparseCategoricalCrossentropy
 from keras_seminar.optimizers import optimizer_for
+from keras_seminar.training.engine import fit_model
 
 
 def images_to_inputs(x):
@@ -53,19 +50,10 @@ def compile_model(model, recipe, steps_per_epoch, steps_per_execution=1):
     return model
 
 
-def diverged_message(guard, recipe, rolled_back=""):
-    epoch, batch, loss = guard.diverged_at
-    return (f"Training diverged: loss={loss} at epoch {epoch + 1}, batch {batch}. Nothing was "
-            f"saved{rolled_back}. Lower the learning rate (now {recipe.learning_rate}) or the "
-            "regularizer strength.")
-
-
 def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=(), verbose=0,
                seed=None, epochs=None, steps_per_execution=1, fused=False):
-    """Compiles `model` for `recipe` (optimizer, schedule, label smoothing) and fits it.
-
-    The one fit path: `train()` and the experiments use it. A NaN guard stops on the first
-    non-finite loss and `TrainingDiverged` is raised.
+    """Compiles `model` for `recipe` (optimizer, schedule, label smoothing) and fits it with
+    `training.engine.fit_model` (a new order every epoch; `TrainingDiverged` on a NaN loss).
 
     Args:
         model: an uncompiled (or to be recompiled) `keras.Model`.
@@ -75,7 +63,7 @@ def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=
         callbacks: extra Keras callbacks.
         verbose: Keras's `verbose`.
         seed: seeds Keras before compiling (weights already built are not re-drawn) and the
-            fused shuffling.
+            order of every epoch.
         epochs: total epochs (default `recipe.epochs`); a backup callback may start it later.
         steps_per_execution, fused: see `TrainConfig` (here None means 1 step per call, or a
             whole epoch with `fused`).
@@ -85,25 +73,15 @@ def fit_arrays(model, recipe, x_train, y_train, validation_data=None, callbacks=
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    epochs = recipe.epochs if epochs is None else epochs
     steps = -(-len(x_train) // recipe.batch_size)
     compile_model(model, recipe, steps, 1 if fused or not steps_per_execution else steps_per_execution)
-    guard = NaNGuard()
-    fit_kwargs = {"epochs": epochs, "callbacks": [guard, *callbacks], "verbose": verbose,
-                  "validation_data": validation_data}
-    if fused:
-        per_call = steps_per_execution if (steps_per_execution or 1) > 1 else None
-        history = fit_fused(model, x_train, y_train, recipe.batch_size, steps_per_call=per_call,
-                            seed=seed, **fit_kwargs)
-    else:  # a new order every epoch, on every backend (see backend.fit_reshuffled)
-        history = backend.fit_reshuffled(model, x_train, y_train, recipe.batch_size, seed, **fit_kwargs)
-    if guard.diverged_at is not None:
-        rolled = ""
-        for callback in callbacks:
-            note = getattr(callback, "rollback_note", None)
-            rolled = note() if note else rolled
-        raise TrainingDiverged(diverged_message(guard, recipe, rolled))
-    return history
+    per_call = steps_per_execution if fused and (steps_per_execution or 1) > 1 else None
+    return fit_model(model, x_train, y_train, batch_size=recipe.batch_size,
+                     epochs=recipe.epochs if epochs is None else epochs, seed=seed,
+                     steps_per_execution=per_call, fused=fused, callbacks=callbacks,
+                     validation_data=validation_data, verbose=verbose,
+                     advice=f"Lower the learning rate (now {recipe.learning_rate}) or the "
+                            "regularizer strength.")
 
 
 def test_metrics(model, x, y, replicas=1, batch_size=512, tta=False):

@@ -17,7 +17,7 @@ import os
 import keras
 
 from keras_seminar import _validators as v
-from keras_seminar import datasets, models
+from keras_seminar import backend, datasets, models
 from keras_seminar.errors import UsageError
 
 # Train steps per compiled call on TensorFlow when the user sets none. TensorFlow compiles the
@@ -33,7 +33,7 @@ def default_steps_per_execution(fused=False, distribute=False):
     tests/test_distribute.py) or off TensorFlow, else `DEFAULT_STEPS_PER_EXECUTION`."""
     if fused:
         return None
-    if distribute or keras.backend.backend() != "tensorflow":
+    if distribute or not backend.compiles_step_loops():
         return 1
     return DEFAULT_STEPS_PER_EXECUTION
 

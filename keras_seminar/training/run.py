@@ -11,7 +11,8 @@ import keras
 from keras_seminar import _io, backend, datasets, hparams, saving
 from keras_seminar.callbacks import AtomicBackupAndRestore, TensorBoard, make_monitors
 from keras_seminar.training.config import TrainConfig
-from keras_seminar.training.fit import fit_arrays, images_to_inputs, test_metrics
+from keras_seminar.training.data import prepare_arrays
+from keras_seminar.training.fit import fit_arrays, test_metrics
 from keras_seminar.training.plan import _jsonable, resolve
 from keras_seminar.training.resume import check_resume, clean_run_files
 
@@ -43,9 +44,9 @@ def prepare(plan):
     c = plan.config
     keras.utils.set_random_seed(c.seed)
     data = datasets.load(c.dataset, c.validation_split, c.seed, c.data_dir)
-    x_train, y_train = images_to_inputs(data.x_train[:c.train_limit]), data.y_train[:c.train_limit]
-    x_val, y_val = images_to_inputs(data.x_val), data.y_val
-    x_test, y_test = images_to_inputs(data.x_test[:c.test_limit]), data.y_test[:c.test_limit]
+    a = prepare_arrays(data, train_limit=c.train_limit, test_limit=c.test_limit)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = ((a.x_train, a.y_train), a.validation,
+                                                            (a.x_test, a.y_test))
     if c.compile_cache:
         backend.enable_compilation_cache(c.compile_cache)
     scope, replicas = backend.data_parallel_scope() if c.distribute else (

@@ -21,7 +21,7 @@ _SEVERITY = re.compile(r"^([IWEF])\d{4} ")
 
 
 def _backend():
-    from keras_seminar._backend_choice import configured
+    from keras_seminar.backend.choice import configured
 
     return configured() or "tensorflow"
 
