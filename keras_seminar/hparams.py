@@ -17,13 +17,19 @@ Example:
 
 import glob
 import math
+import numbers
 import os
 
 
 def _hparam_value(value):
+    """A bool, text, or float as it is; an integer as its digits: the plugin's only number type
+    is a double, which the dashboard shows as a float (batch size 256.0), so integers (epochs,
+    seeds, limits) go as text, shown as written and filtered by value."""
     if isinstance(value, (bool, str)) or value is None:
         return value
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
         return float(value)
     return str(value)
 
@@ -48,7 +54,8 @@ def write_session(logdir, session_id, hparams, metrics, status="COMPLETED", repl
     Args:
         logdir: the TensorBoard folder (`tensorboard --logdir logdir`).
         session_id: the session's run name (a run name, a trial id).
-        hparams: `{name: value}`; nested dicts are flattened to `a.b` names, lists become text.
+        hparams: `{name: value}`; nested dicts are flattened to `a.b` names, lists and integers
+            become text (see `_hparam_value`); None values are left out.
         metrics: `{tag: value}` for final values or `{tag: [value per epoch]}`; non-finite
             values are skipped, since the dashboard cannot sort them.
         status: "COMPLETED", or anything else for a failed session.

@@ -77,7 +77,7 @@ def test_a_command_that_disagrees_with_the_backup_is_refused(run, overrides, nam
     before = _files(root)
     with pytest.raises(RunConflict, match=named) as info:
         train(_config(root, **overrides))
-    assert "--no-resume" in str(info.value) and "\n" not in str(info.value)
+    assert "resume=False" in str(info.value) and "\n" not in str(info.value)
     assert _files(root) == before
 
 
@@ -112,7 +112,7 @@ def test_a_corrupt_backup_state_is_named_with_its_fix(run, capsys):
     root, _ = run
     state = root / "runs" / NAME / "backup" / "state.json"
     state.write_text("{not json")
-    with pytest.raises(RunConflict, match=r"state.json is corrupted .*--no-resume"):
+    with pytest.raises(RunConflict, match=r"state.json is corrupted .*resume=False"):
         train(_config(root))
     status = cli.main(["train", "--model", "softmax", "--dataset", "mnist", "--epochs", "2",
                        "--runs-dir", str(root / "runs"), "--quiet"])
@@ -166,5 +166,7 @@ def test_each_run_is_an_hparams_session(finished):
     assert session["status"] == "STATUS_SUCCESS"
     assert session["hparams"]["model"] == "softmax" and session["hparams"]["dataset"] == "mnist"
     assert session["hparams"]["recipe.learning_rate"] == pytest.approx(1e-3)
-    assert session["hparams"]["recipe.batch_size"] == 32
+    assert session["hparams"]["recipe.batch_size"] == "32"  # integers as written, not 32.0
+    assert session["hparams"]["monitors"] == "none"
+    assert session["hparams"]["train_limit"] == "1024" and session["hparams"]["test_limit"] == "128"
     assert {"test/accuracy", "test/loss", "final/loss"} <= set(session["scalars"])

@@ -114,7 +114,9 @@ def write(plan, model, p, backup, test):
     last = {f"final/{k}": v[-1] for k, v in history.items() if v}
     hparams.write_session(c.runs_dir, c.run_name,
                           {"model": c.model, "dataset": c.dataset, "seed": c.seed,
-                           "recipe": result["recipe"], "options": result["model_options"]},
+                           "recipe": result["recipe"], "options": result["model_options"],
+                           "train_limit": c.train_limit or "all", "test_limit": c.test_limit or "all",
+                           "monitors": ",".join(c.monitors) or "none"},
                           {**last, **{f"test/{k}": v for k, v in test.items()}},
                           status="COMPLETED" if not result["warnings"] else "FAILED")
     return result
