@@ -55,15 +55,20 @@ def read_card(path):
 
 
 def check_card_digest(path, card, digest):
-    """Raises unless `digest` is the card's sha256 (or the file it replaced, mid-save)."""
+    """Raises unless `digest` is the card's sha256: a card describes exactly one file."""
     p = card_path(path)
     sha = card.get("sha256")
     if not isinstance(sha, str) or not _SHA256.match(sha):
         raise ModelFileError(f"The model card {p} has no valid sha256 (sha256={sha!r}). {_fix(p)}")
-    if digest not in (sha, card.get("previous_sha256")):
+    if digest != sha:
+        # Cards written before the save was made kill-safe also named the file they replaced.
+        older = " (it is the older model this card's save replaced)" \
+            if digest == card.get("previous_sha256") else ""
         raise ModelFileError(
-            f"{path} has sha256 {digest}, but its card says {sha}. The file is corrupted or was "
-            "changed (or the card belongs to another file); re-download or re-train it.")
+            f"{path} has sha256 {digest}, but its card {p} says {sha}{older}: the file was "
+            "replaced, changed or corrupted, or its save was interrupted, and the card's numbers "
+            "do not describe it. Re-run the command that saved it (the same `keras-seminar "
+            "train` finishes an interrupted save), or restore the file the card was written for.")
 
 
 def saved_backend(card):

@@ -36,13 +36,41 @@ def _clean_leftovers(folder):
                 os.remove(old)
 
 
+def pending_path(path):
+    """`.NAME.keras.pending` beside `NAME.keras`: a save's model between its card and its rename."""
+    folder, base = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{base}.pending")
+
+
+def _finish_interrupted_save(path, card):
+    """Completes a save killed after writing its card but before moving the model into place:
+    when the pending file holds the card's sha256, it is moved to `path` (a journal rolled
+    forward, as SQLite does with a hot journal when it opens a database). Returns whether it
+    moved one; a pending file of any other sha256 (a save killed before its card) is left."""
+    pending, sha = pending_path(path), card.get("sha256") if isinstance(card, dict) else None
+    if not os.path.isfile(pending) or _io.sha256_file(pending) != sha:
+        return False
+    try:
+        os.replace(pending, path)
+    except FileNotFoundError:  # another process finished it first
+        pass
+    except OSError as e:
+        raise ModelFileError(f"{path} does not match its card {card_path(path)}: its save was "
+                             f"interrupted, and moving {pending}, the card's model, into place "
+                             f"failed ({e}); move it there yourself, or re-run the save.") from e
+    return True
+
+
 def save_model(model, path, card=None, include_optimizer=True):
     """Saves `model` to `path` (.keras) and its card, so that a kill at any instant is safe.
 
-    Order: leftovers of killed saves are removed; the model goes to a unique temporary file;
-    the card (new sha256, plus the sha256 of the file being replaced) is written atomically;
-    then the model file is renamed into place. A kill before the rename leaves the old file,
-    which the card still accepts as `previous_sha256`; after it, file and card agree.
+    Order: a save interrupted before is finished, and leftovers of killed saves removed; the
+    model goes to the pending file `.NAME.keras.pending` (written under a temporary name and
+    renamed, so it is always whole); the card, with the pending file's sha256, is written
+    atomically; then the pending file is renamed to `path`. A kill before the card leaves the
+    old model and card; after it, the card's own model is in the pending file, and `load_model`
+    (or the next save) moves it into place. Either way the card describes exactly the file
+    loaded: a file of any other sha256 is refused.
     `include_optimizer=False` saves an uncompiled copy (about a third of the size for Adam);
     `load_model` compiles it again from its card's recipe.
 
@@ -54,20 +82,27 @@ def save_model(model, path, card=None, include_optimizer=True):
     path = str(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    with contextlib.suppress(ModelFileError):  # an unreadable card is about to be replaced
+        _finish_interrupted_save(path, read_card(path))
     _clean_leftovers(folder)
     if not include_optimizer and getattr(model, "optimizer", None) is not None:
         # keras.models.clone_model keeps the compiled optimizer; from_config does not.
         clone = type(model).from_config(model.get_config())
         clone.set_weights(model.get_weights())
         model = clone
-    card = dict(card or {})
-    with _io.atomic_path(path, suffix=".keras") as tmp:
+    pending = pending_path(path)
+    with _io.atomic_path(pending, suffix=".keras") as tmp:
         model.save(tmp)
-        card.update({"file": os.path.basename(path), "sha256": _io.sha256_file(tmp),
-                     "previous_sha256": _io.sha256_file(path) if os.path.exists(path) else None,
-                     "parameters": int(model.count_params())})
-        card.setdefault("environment", environment())
-        _io.atomic_write_json(card_path(path), card)  # the card first, then the rename
+    card = {**(card or {}), "file": os.path.basename(path), "sha256": _io.sha256_file(pending),
+            "parameters": int(model.count_params())}
+    card.pop("previous_sha256", None)  # a card describes one file
+    card.setdefault("environment", environment())
+    _io.atomic_write_json(card_path(path), card)  # the commit: the pending file is the card's
+    try:
+        os.replace(pending, path)
+    except FileNotFoundError:  # a load_model finished this save first
+        if _io.sha256_file(path) != card["sha256"]:
+            raise
     return card
 
 
@@ -136,10 +171,13 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
         raise ModelFileError(
             f"Only .keras files are loaded. Received: {path!r} (legacy .h5 / SavedModel formats "
             "can run code or lose custom objects; re-save the model with model.save('x.keras')).")
-    if not os.path.isfile(path):
+    card = read_card(path)
+    digest = _io.sha256_file(path) if os.path.isfile(path) else None
+    if card is not None and digest != card.get("sha256") and _finish_interrupted_save(path, card):
+        digest = card["sha256"]
+    if digest is None:
         raise ModelFileError(f"No model file at {path!r}.")
     config = archive.inspect_model_file(path, max_bytes=max_bytes)
-    card = read_card(path)
     if card is None and require_card:
         raise ModelFileError(
             f"{path} has no model card {card_path(path)} to verify it against. Put the card "
@@ -147,7 +185,7 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
     if card is None:
         warnings.warn(f"{path} has no model card: loaded without any sha256 check.", stacklevel=2)
     else:
-        check_card_digest(path, card, _io.sha256_file(path))
+        check_card_digest(path, card, digest)
     saved_under = saved_backend(card) or _compiled_under(config)
     other_backend = saved_under not in (None, keras.backend.backend())
     try:
