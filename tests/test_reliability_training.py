@@ -4,6 +4,7 @@ folders refused before any work. Saved files and the CLI's errors: test_reliabil
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,6 +118,33 @@ def test_resuming_from_non_finite_weights_is_refused(tmp_path):
         {"epoch": 1, "weights": "epoch-00001.weights.h5", "logs": {"loss": float("nan")}}))
     with pytest.raises(RunConflict, match=r"holds non-finite weights \(epoch 1 .*--no-resume"):
         train(_nan_config(tmp_path))
+    assert not list((tmp_path / "runs").rglob("*.keras"))
+
+
+@pytest.mark.parametrize("escape", ["absolute", "parent", "symlink"])
+def test_backup_weights_outside_the_backup_folder_are_refused(tmp_path, capsys, escape):
+    """A state.json may only name a weights file inside its own folder: an absolute path, a
+    `../` path or a symlink leading out is refused in one line, and nothing is resumed."""
+    from keras_seminar.training import resolve
+
+    plan = resolve(_nan_config(tmp_path))
+    os.makedirs(plan.backup_dir)
+    outside = tmp_path / "elsewhere.weights.h5"
+    plan.build((28, 28, 1), 10).save_weights(str(outside))  # weights this model would load
+    name = {"absolute": str(outside), "parent": os.path.join("..", "..", "..", outside.name),
+            "symlink": "epoch-00001.weights.h5"}[escape]
+    if escape == "symlink":
+        os.symlink(outside, os.path.join(plan.backup_dir, name))
+    assert os.path.isfile(os.path.join(plan.backup_dir, name))  # it would load without the check
+    (tmp_path / "runs" / "softmax_mnist_s0" / "backup" / "state.json").write_text(json.dumps(
+        {"epoch": 1, "weights": name, "logs": {"loss": 1.0}}))
+    with pytest.raises(RunConflict, match=rf"points its weights at {re.escape(repr(name))}, "
+                                          r"outside .*backup; no run resumes from it"):
+        train(_nan_config(tmp_path))
+    assert cli.main(["train", "--model", "softmax", "--dataset", "mnist", "--epochs", "3",
+                     "--runs-dir", str(tmp_path / "runs"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "outside" in err and "Traceback" not in err
     assert not list((tmp_path / "runs").rglob("*.keras"))
 
 

@@ -131,4 +131,18 @@ def read_state(state_path):
         folder = os.path.dirname(state_path)
         raise RunConflict(f"{state_path} is corrupted ({type(e).__name__}: {str(e)[:80]}); use "
                           f"--no-resume to start over (or delete {folder}).") from None
+    _check_confined(state_path, state["weights"])
     return state
+
+
+def _check_confined(state_path, name):
+    """Refuses a `weights` entry that is not a file inside the backup's own folder: a path
+    (absolute, `../`, `a/b`) or a symlink that leads out. The backup writes bare file names."""
+    folder = os.path.dirname(os.path.abspath(state_path))
+    inside = name not in ("", ".", "..") and "\0" not in name and os.path.basename(name) == name
+    if inside:
+        target = os.path.realpath(os.path.join(folder, name))
+        inside = os.path.dirname(target) == os.path.realpath(folder)
+    if not inside:
+        raise RunConflict(f"{state_path} points its weights at {name!r}, outside {folder}; no run "
+                          f"resumes from it. Use --no-resume to start over (or delete {folder}).")
