@@ -129,7 +129,9 @@ def test_wheel_installs_alone_in_a_jax_only_venv_and_loads_pretrained(tmp_path):
     assert out["commands"] == {"experiment": "keras_seminar.experiments.cli",
                                "tune": "keras_seminar.tuning.cli"}
     assert out["backend"] == "jax" and not out["tensorflow"] and out["missing"] == []
-    assert "but its card says" in out["refused"] and "\n" not in out["refused"]
+    assert out["refused"].startswith("Refused the download, nothing was cached: ")
+    assert "has sha256" in out["refused"]
+    assert "\n" not in out["refused"]
     assert out["cached_after_refusal"] == []
     assert out["compiled"] and out["output_shape"] == [None, 10]
     assert out["cached"] == [STEM + ".json", STEM + ".keras"]

@@ -123,8 +123,9 @@ def load_arrays(name, data_dir=None, download=True):
         tried.append("downloads: switched off (download=False)")
     raise DataError(
         f"Could not find the {name} data set. Looked at:\n  - " + "\n  - ".join(tried) + "\n"
-        f"To fix: run `keras-seminar data prepare {name}` (imports the offline copy: "
-        f"{module.offline_sources('.')[0][0]}), or set ${_cache.ENV_VAR} to a folder holding "
+        f"To fix: run `keras-seminar data prepare {name}`, which tries "
+        + "; then ".join(label for label, _ in module.offline_sources("."))
+        + f". Or set ${_cache.ENV_VAR} to a folder holding "
         f"{name}.npz, or connect to the internet so keras.datasets can download it."
     )
 
@@ -212,6 +213,7 @@ def prepare(name, source=None, data_dir=None, force=False, verbose=True):
         candidates = ([(source, lambda: module.read_source(source))] if source
                       else module.offline_sources(workdir))
         for label, fetch in candidates:
+            say(f"{name}: trying {label}")
             try:
                 arrays = fetch()
             except DataError as e:

@@ -39,9 +39,10 @@ def has_idx_files(folder):
 def offline_sources(workdir):
     """(description, thunk) pairs, tried in order by `prepare`."""
     return [
-        (f"the installed Debian package {DEBIAN_PACKAGE} ({SYSTEM_DIR})",
+        (f"the Debian package {DEBIAN_PACKAGE}, if installed ({SYSTEM_DIR})",
          lambda: read_idx_folder(SYSTEM_DIR) if has_idx_files(SYSTEM_DIR) else None),
-        (f"`apt-get download {DEBIAN_PACKAGE}` (no root needed)",
+        (f"`apt-get download {DEBIAN_PACKAGE}` (downloads the .deb into a temporary folder and "
+         "unpacks it there; no root needed, nothing is installed)",
          lambda: read_idx_folder(_fetch.debian_package_files(DEBIAN_PACKAGE, DEBIAN_DIR, workdir))),
     ]
 

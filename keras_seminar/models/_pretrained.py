@@ -51,8 +51,9 @@ def checkout_dir():
 
 def cache_dir():
     """`$KERAS_HOME/keras_seminar` (`~/.keras/keras_seminar` when `KERAS_HOME` is unset)."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return os.path.join(home, "keras_seminar")
+    from keras_seminar.datasets._cache import keras_cache_dir  # $KERAS_HOME/datasets
+
+    return os.path.join(os.path.dirname(keras_cache_dir()), "keras_seminar")
 
 
 def weights_url():
@@ -116,7 +117,7 @@ def _download(name, dataset):
         try:  # the URL in the message: the temporary file means nothing to the user
             check_card_digest(f"{base}/{stem}.keras", card, _io.sha256_file(model_file))
         except ModelFileError as e:
-            raise ModelFileError(f"{e} Refused; nothing was cached.") from None
+            raise ModelFileError(f"Refused the download, nothing was cached: {e}") from None
         path = os.path.join(cache, f"{stem}.keras")
         os.replace(model_file, path)  # the model first: `find` wants both files
         os.replace(card_file, os.path.splitext(path)[0] + ".json")

