@@ -10,6 +10,9 @@ import argparse
 import json
 import sys
 
+__all__ = ["add_train_arguments", "backend_notice", "build_parser", "COMMANDS", "keras_backend",
+           "main"]
+
 
 def _number(convert, accept, expected):
     """An argparse type: `convert(text)`, kept only when `accept(value)`; else an error naming

@@ -13,6 +13,8 @@ import keras
 from keras import ops
 from keras.src import constraints as _keras_constraints
 
+__all__ = ["apply_constraint", "get", "NonNeg", "nonneg_output_layer", "NonNegMaxNorm"]
+
 NonNeg = keras.constraints.NonNeg
 
 

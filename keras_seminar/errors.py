@@ -5,6 +5,9 @@ exits 2. Those that are bad arguments are also `ValueError`s, so plain Python ca
 catch `ValueError` keep working.
 """
 
+__all__ = ["LockedError", "RunConflict", "SeminarError", "TrainingDiverged", "UnsafeFileError",
+           "UsageError"]
+
 
 class SeminarError(Exception):
     """Base class of every error the package raises on purpose."""

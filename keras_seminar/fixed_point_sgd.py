@@ -17,6 +17,8 @@ from keras import ops
 
 from keras_seminar.layers.stochastic_rounding import check_fixed_point, round_to_fixed_point
 
+__all__ = ["FixedPointSGD"]
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class FixedPointSGD(keras.optimizers.Optimizer):

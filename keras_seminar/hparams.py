@@ -20,6 +20,8 @@ import math
 import numbers
 import os
 
+__all__ = ["flatten", "read_sessions", "write_session"]
+
 
 def _hparam_value(value):
     """A bool, text, or float as it is; an integer as its digits: the plugin's only number type

@@ -5,6 +5,8 @@ import numbers
 import keras
 from keras import ops
 
+__all__ = ["SparseCategoricalCrossentropy"]
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class SparseCategoricalCrossentropy(keras.losses.Loss):

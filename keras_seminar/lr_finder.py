@@ -13,6 +13,8 @@ from keras_seminar._validators import check_float, check_int
 from keras_seminar.callbacks import plots
 from keras_seminar.errors import UsageError
 
+__all__ = ["lr_range_test", "suggest_learning_rate"]
+
 
 class _ExponentialRange(keras.optimizers.schedules.LearningRateSchedule):
     """min_lr * (max_lr / min_lr) ** (step / (steps - 1)): min_lr at step 0, max_lr at the last."""

@@ -6,6 +6,8 @@ Example:
 
 import keras
 
+__all__ = ["optimizer_for", "OPTIMIZERS"]
+
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
 

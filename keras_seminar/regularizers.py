@@ -13,6 +13,8 @@ from keras.src import regularizers as _keras_regularizers
 from keras_seminar._regularizer_math import check_factor, smoothed_lq_sum
 from keras_seminar._validators import check_float
 
+__all__ = ["ActivitySparsity", "Combined", "get", "GroupLasso", "L12", "Lq"]
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class Lq(keras.regularizers.Regularizer):

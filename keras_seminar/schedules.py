@@ -6,6 +6,8 @@ import numbers
 import keras
 from keras import ops
 
+__all__ = ["CyclicalLearningRate", "MODES"]
+
 MODES = ("triangular", "triangular2", "exp_range")
 
 

@@ -27,6 +27,8 @@ from keras import ops
 
 from keras_seminar import backend
 
+__all__ = ["ATTACKS", "fgsm", "pgd", "predict_labels", "robustness_curve"]
+
 ATTACKS = ("fgsm", "pgd")
 
 

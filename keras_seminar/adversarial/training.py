@@ -17,6 +17,8 @@ from keras_seminar.adversarial.attacks import (
     pgd,
 )
 
+__all__ = ["AdversarialTraining"]
+
 
 class AdversarialTraining(keras.callbacks.Callback):
     """Adversarial training (Goodfellow et al. 2015) as a callback plus the data it feeds.

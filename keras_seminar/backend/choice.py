@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+__all__ = ["choose", "chosen", "configured", "FALLBACKS", "installed", "JAX_CPU_SLOWDOWN", "notice"]
+
 FALLBACKS = ("jax", "torch")
 # Measured by `python benchmarks/cpu_speed.py --parts backends` (benchmarks/results/cpu_speed.json).
 JAX_CPU_SLOWDOWN = "2.3-9x"  # cnn 2.3, speedrun_small 2.5, fast_cnn 3.0, lenet5 9.0 (2026-12-03)

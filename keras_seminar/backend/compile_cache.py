@@ -4,6 +4,8 @@ import os
 
 from keras_seminar.backend.dispatch import name
 
+__all__ = ["enable_compilation_cache"]
+
 
 def enable_compilation_cache(directory):
     """Keeps compiled XLA programs on disk between runs (JAX); a no-op elsewhere."""

@@ -10,6 +10,8 @@ import numpy as np
 
 from keras_seminar.backend.dispatch import name
 
+__all__ = ["epoch_ordered_batches"]
+
 
 def epoch_ordered_batches(x, y, batch_size, seed=None):
     """`(batches, tracker)` on TensorFlow, None on the other backends.

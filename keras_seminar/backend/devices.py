@@ -4,6 +4,8 @@ import os
 
 from keras_seminar.backend.dispatch import name
 
+__all__ = ["device_description", "has_accelerator", "on_cpu", "use_virtual_cpu_devices"]
+
 
 def device_description():
     """The accelerator the backend computes on, e.g. "gpu:NVIDIA H100 80GB HBM3 x1" or "cpu (2 cores)"."""

@@ -3,6 +3,8 @@ comparing backend names themselves."""
 
 import keras
 
+__all__ = ["compiles_step_loops", "name", "SUPPORTED", "supports_scan"]
+
 SUPPORTED = ("tensorflow", "jax", "torch")
 
 

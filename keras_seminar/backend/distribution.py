@@ -4,6 +4,8 @@ import keras
 
 from keras_seminar.backend.dispatch import name
 
+__all__ = ["data_parallel_scope"]
+
 
 def data_parallel_scope(num_devices=None):
     """Returns `(scope, replicas)`: build, compile and fit inside `scope` to train data-parallel.

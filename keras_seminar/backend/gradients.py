@@ -5,6 +5,8 @@ import keras
 
 from keras_seminar.backend.dispatch import name
 
+__all__ = ["compile_function", "value_and_input_grad", "value_and_variable_grads"]
+
 
 def value_and_input_grad(loss_fn, x):
     """Returns `(loss_fn(x), d loss_fn(x) / d x)` for a scalar-valued `loss_fn`.

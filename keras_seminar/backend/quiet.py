@@ -16,6 +16,8 @@ import re
 import sys
 import tempfile
 
+__all__ = ["filter_lines", "import_tensorflow_quietly"]
+
 _BANNER = "All log messages before absl::InitializeLog() is called are written to STDERR"
 _SEVERITY = re.compile(r"^([IWEF])\d{4} ")
 

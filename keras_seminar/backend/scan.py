@@ -2,6 +2,8 @@
 
 from keras_seminar.backend.dispatch import name, supports_scan
 
+__all__ = ["scanned_train_step"]
+
 
 def scanned_train_step(model):
     """A train step that runs a whole chunk of K batches, shaped `(K, batch, ...)`, in one call.

@@ -12,6 +12,8 @@ from keras_seminar import _io
 from keras_seminar.callbacks.hooks import TrainingCallback
 from keras_seminar.errors import RunConflict
 
+__all__ = ["AtomicBackupAndRestore", "read_state"]
+
 
 def _finite(model, logs):
     if any(isinstance(v, (int, float)) and not math.isfinite(v) for v in (logs or {}).values()):

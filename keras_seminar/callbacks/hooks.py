@@ -2,6 +2,8 @@
 
 import keras
 
+__all__ = ["TrainingCallback"]
+
 
 class TrainingCallback(keras.callbacks.Callback):
     """The hook protocol of `keras_seminar.training.fit_model`, beside Keras's own hooks.

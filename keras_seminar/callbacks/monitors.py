@@ -7,6 +7,8 @@ from keras_seminar.callbacks.sparsity import SparsityMonitor
 from keras_seminar.callbacks.tensorboard import TensorBoard
 from keras_seminar.errors import UsageError
 
+__all__ = ["make_monitors", "MONITORS"]
+
 MONITORS = ("gradients", "sparsity", "infoplane", "histograms", "filters")
 
 

@@ -4,6 +4,8 @@ import math
 
 import keras
 
+__all__ = ["NaNGuard"]
+
 
 class NaNGuard(keras.callbacks.Callback):
     """Like `keras.callbacks.TerminateOnNaN`, but keeps `diverged_at` so callers can fail clearly.

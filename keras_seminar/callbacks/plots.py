@@ -8,6 +8,9 @@ import numpy as np
 
 from keras_seminar import _io
 
+__all__ = ["figure", "plot_gradient_norms", "plot_information_plane", "plot_lr_range",
+           "plot_sparsity", "running_mean", "save"]
+
 
 def figure(ncols=1, nrows=1, width=5.0, height=3.6):
     """`(fig, axes)`: a matplotlib `Figure` of `nrows x ncols` panels, each `width x height`

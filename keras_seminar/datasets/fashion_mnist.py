@@ -6,6 +6,10 @@ from keras_seminar.datasets import _cache, _fetch
 from keras_seminar.datasets._errors import DataError
 from keras_seminar.datasets._idx import read_idx
 
+__all__ = ["ARRAYS_SHA256", "CLASS_NAMES", "DEBIAN_DIR", "DEBIAN_PACKAGE", "download",
+           "from_keras_cache", "has_idx_files", "HORIZONTAL_FLIP_SAFE", "NAME", "offline_sources",
+           "read_idx_folder", "read_source", "SYSTEM_DIR", "TFDS_NAME"]
+
 NAME = "fashion_mnist"
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -17,6 +17,8 @@ Reference: https://www.kaggle.com/competitions/conways-reverse-game-of-life-2020
 
 import numpy as np
 
+__all__ = ["evolve", "generate", "NAME", "refine", "score_2013", "score_2020", "SIZE", "step"]
+
 NAME = "game_of_life"
 SIZE = 25
 

@@ -12,6 +12,10 @@ from keras_seminar import _io
 from keras_seminar.datasets import _cache, _fetch
 from keras_seminar.datasets._errors import DataError
 
+__all__ = ["ARRAYS_SHA256", "CLASS_NAMES", "download", "from_keras_cache", "HORIZONTAL_FLIP_SAFE",
+           "NAME", "offline_sources", "PICKLE_SHA256", "read_keras_npz", "read_pickle",
+           "read_source", "TFDS_NAME", "WHEEL", "WHEEL_MEMBER"]
+
 NAME = "mnist"
 CLASS_NAMES = tuple(str(i) for i in range(10))
 # sha256 of the decoded arrays (see _cache.arrays_digest): any copy, from any source, must match.

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+__all__ = ["DropConnectDense"]
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class DropConnectDense(keras.layers.Dense):

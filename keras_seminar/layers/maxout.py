@@ -5,6 +5,8 @@ import numbers
 import keras
 from keras import ops
 
+__all__ = ["Maxout", "MaxoutChannels"]
+
 
 def _check_num_pieces(num_pieces):
     if not isinstance(num_pieces, numbers.Integral) or isinstance(num_pieces, bool) or num_pieces < 2:

@@ -4,6 +4,8 @@ import keras
 
 from keras_seminar.layers._initializers import kernel_initializers
 
+__all__ = ["apply_nin_head", "MLPConv"]
+
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
 class MLPConv(keras.layers.Layer):

@@ -16,6 +16,8 @@ Example:
 
 import keras
 
+__all__ = ["apply_basic_block", "apply_bottleneck_block", "apply_wide_block"]
+
 _BN_EPSILON = 1.001e-5  # the keras-hub / keras.applications ResNet value
 
 

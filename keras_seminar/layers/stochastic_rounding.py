@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+__all__ = ["check_fixed_point", "round_to_fixed_point", "ROUNDINGS", "StochasticRounding"]
+
 ROUNDINGS = ("stochastic", "nearest")
 
 

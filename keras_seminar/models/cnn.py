@@ -6,6 +6,8 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["build_cnn", "RECIPE", "search_space"]
+
 # Adam with a one-cycle schedule (warm-up, cosine decay) and light translation augmentation:
 # the tutorial's architecture, trained the modern way so it passes 91% on Fashion-MNIST quickly.
 RECIPE = Recipe(epochs=8, batch_size=128, learning_rate=2e-3, schedule="onecycle",

@@ -22,6 +22,9 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_dense_block", "apply_dense_layer", "apply_transition", "build_densenet", "RECIPE",
+           "search_space"]
+
 # The CIFAR recipe of the ResNets (SGD + Nesterov at 0.1, one-cycle, label smoothing 0.1, shifts
 # and flips where labels survive them, flip TTA), with the paper's weight decay 1e-4. The paper
 # trains 300 epochs at batch 64; 30 here, as for ResNet-20. DenseNet-BC-40 costs ~2x ResNet-20's

@@ -16,6 +16,8 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_fast_block", "BN", "build_fast_cnn", "RECIPE", "search_space"]
+
 # 10 epochs for the default command (>= 92% on Fashion-MNIST within 3 minutes on 2 cores);
 # `--epochs 3` is the fast path to 91%. Shifts and flips slow early epochs more than they help
 # in a run this short, so there is no augmentation.

@@ -23,6 +23,9 @@ from keras_seminar import _validators as check
 from keras_seminar import regularizers
 from keras_seminar.models._common import check_rate
 
+__all__ = ["declare", "depth", "LEARNING_RATES", "make_regularizer", "per_stage", "REGULARIZERS",
+           "resize", "scale", "width", "WIDTHS"]
+
 REGULARIZERS = ("none", "l1", "l2", "l12", "lq", "group_lasso")
 # kind -> (class name for `regularizers.get`, the strength's argument name)
 _REGULARIZER_CLASSES = {"l1": ("L1", "l1"), "l2": ("L2", "l2"), "l12": ("L12", "factor"),

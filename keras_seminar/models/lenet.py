@@ -13,6 +13,8 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_lenet_stage", "build_lenet5", "RECIPE", "search_space"]
+
 # ~61.7k parameters: 8.5 s/epoch on a 2-core CPU (TF), so 20 epochs take ~3 min. Adam with a
 # one-cycle schedule; +-10% random translations are worth ~0.2% on MNIST and are label-safe on
 # both data sets (no flips: the recipe is per model and flips are wrong for digits).

@@ -13,6 +13,8 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_recurrent_block", "build_lstm", "RECIPE", "search_space"]
+
 # Adam with a one-cycle schedule (the warm-up keeps early LSTM gradients tame, as clipping
 # would). One layer of 128 units is expected to reach ~99% on MNIST and ~89-90% on
 # Fashion-MNIST (2 epochs gave 97.5% MNIST validation accuracy; full runs pending).

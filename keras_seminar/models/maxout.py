@@ -8,6 +8,9 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_conv_maxout", "build_maxout_cnn", "build_maxout_mlp", "CNN_RECIPE",
+           "cnn_search_space", "mlp_search_space", "PAPER_RECIPE", "RECIPE"]
+
 # The paper's MNIST MLP (2 x 240 units x 5 pieces, max-norm 1.9365 on every unit's incoming
 # weights), trained with Adam + one-cycle instead of a long SGD + momentum schedule. Two
 # departures, both measured (README): the paper's permutation-invariant setting (no

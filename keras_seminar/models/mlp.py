@@ -13,6 +13,8 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["build_mlp", "RECIPE", "search_space"]
+
 # Adam at 1e-3, batch 128, 20 epochs: a one-hidden-layer MLP is near its best (~98% MNIST,
 # ~89% Fashion-MNIST) well before; a constant rate keeps runs of different lengths comparable.
 RECIPE = Recipe(epochs=20, batch_size=128, optimizer="adam", learning_rate=1e-3)

@@ -13,6 +13,8 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["build_nin", "RECIPE", "search_space"]
+
 # Adam + one-cycle, label smoothing 0.1, pad-and-crop shifts of up to 3 pixels and horizontal
 # flips (`RandomShift`) and flip test-time augmentation; both dropped for digits, whose labels
 # do not survive flips. Batch norm inside the blocks (not in the 2014 paper) lets 15

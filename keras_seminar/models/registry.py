@@ -22,6 +22,9 @@ from collections.abc import Callable
 
 from keras_seminar.errors import UsageError
 
+__all__ = ["available", "build_model", "COMMON_OPTIONS", "describe", "get_recipe", "get_spec",
+           "ModelSpec", "Recipe", "register"]
+
 _REGISTRY = {}
 _SHAPE_ARGUMENTS = ("input_shape", "num_classes")  # set from the data, never options
 

@@ -19,6 +19,9 @@ from keras_seminar.models import _common
 from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_pooled_head", "apply_stem", "build_resnet", "build_wide_resnet", "RECIPE",
+           "resnet_search_space", "WRN_RECIPE", "wrn_search_space"]
+
 # SGD + Nesterov at 0.1 with a short warm-up and cosine decay, weight decay 5e-4 and label
 # smoothing 0.1: the CIFAR recipe, shortened for 28x28 grey images. Pad-and-crop shifts of up to
 # 3 pixels (~11%, CIFAR's 4 of 32) and horizontal flips, fused on the device by `RandomShift`

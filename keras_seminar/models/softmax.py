@@ -5,6 +5,8 @@ import keras
 from keras_seminar.models import _common
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["build_softmax", "RECIPE"]
+
 # Adam at 1e-3 for 20 epochs; a linear model converges long before that.
 RECIPE = Recipe(epochs=20, batch_size=128, learning_rate=1e-3)
 

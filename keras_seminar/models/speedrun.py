@@ -15,6 +15,8 @@ from keras_seminar.models import hyperparameters as hps
 from keras_seminar.models.fast_cnn import BN, apply_fast_block
 from keras_seminar.models.registry import ModelSpec, Recipe, register
 
+__all__ = ["apply_speedrun_block", "build_speedrun", "RECIPE", "search_space"]
+
 # Adam + one-cycle at batch 256, label smoothing 0.2, shifts of up to 2 pixels and flips (where
 # labels survive them), flip test-time augmentation. Train it with `--fused` (data resident
 # on the device) and `--precision mixed_bfloat16` on a GPU.

@@ -12,6 +12,9 @@ import zipfile
 
 from keras_seminar.saving.card import ModelFileError, UnsafeModelFileError
 
+__all__ = ["EXPANSION_ALLOWANCE", "inspect_model_file", "MAX_CONFIG_BYTES", "MAX_EXPANSION",
+           "MAX_MODEL_BYTES", "max_model_bytes", "MEMBERS", "REFUSED", "refused_class"]
+
 MEMBERS = ("config.json", "metadata.json", "model.weights.h5")  # what keras 3 saves; no assets/
 MAX_CONFIG_BYTES = 16 << 20  # ResNet-20's config is 70 KB
 # The total a model file may unpack to: at most MAX_EXPANSION x its size + EXPANSION_ALLOWANCE

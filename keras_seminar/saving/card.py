@@ -6,6 +6,9 @@ import re
 
 from keras_seminar.errors import UnsafeFileError, UsageError
 
+__all__ = ["card_path", "check_card_digest", "compile_from_card", "MAX_CARD_BYTES",
+           "ModelFileError", "read_card", "saved_backend", "UnsafeModelFileError"]
+
 MAX_CARD_BYTES = 4 << 20  # a card is a few KB; anything this big is not one
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

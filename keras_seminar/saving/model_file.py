@@ -22,6 +22,8 @@ from keras_seminar.saving.card import (
     saved_backend,
 )
 
+__all__ = ["LEGACY_MIN_AGE_S", "LEGACY_TEMP", "load_model", "pending_path", "save_model"]
+
 _BACKEND_MODULE = re.compile(r"^keras\.src\.backend\.(jax|numpy|openvino|tensorflow|torch)\.")
 LEGACY_TEMP = ".*.partial.keras"  # the fixed temp name of saves before _io existed
 LEGACY_MIN_AGE_S = 60.0

@@ -13,6 +13,8 @@ from keras_seminar import datasets
 from keras_seminar.callbacks.monitors import MONITORS
 from keras_seminar.errors import UsageError
 
+__all__ = ["PRECISIONS", "RESERVED_OPTIONS", "TrainConfig"]
+
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 RESERVED_OPTIONS = ("input_shape", "num_classes")  # set from the data set, never by the user
 

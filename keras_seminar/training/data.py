@@ -7,6 +7,8 @@ import numpy as np
 from keras_seminar import _validators as v
 from keras_seminar.training.fit import images_to_inputs
 
+__all__ = ["Arrays", "prepare_arrays"]
+
 
 @dataclasses.dataclass(frozen=True)
 class Arrays:

@@ -29,6 +29,8 @@ from keras_seminar.callbacks.nan_guard import NaNGuard
 from keras_seminar.errors import TrainingDiverged
 from keras_seminar.training.fused import DeviceChunks, scanned_steps
 
+__all__ = ["fit_model", "StepProgbar"]
+
 
 class StepProgbar(keras.callbacks.ProgbarLogger):
     """Keras's progress bar, counting steps right with several steps per call: Keras numbers an

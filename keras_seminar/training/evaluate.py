@@ -6,6 +6,8 @@ from keras_seminar.errors import UsageError
 from keras_seminar.training.fit import images_to_inputs, test_metrics
 from keras_seminar.training.plan import flips_allowed
 
+__all__ = ["evaluate_saved"]
+
 
 def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512,
                    require_card=True):

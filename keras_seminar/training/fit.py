@@ -12,6 +12,8 @@ from keras_seminar.losses import SparseCategoricalCrossentropy
 from keras_seminar.optimizers import optimizer_for
 from keras_seminar.training.engine import fit_model
 
+__all__ = ["compile_model", "fit_arrays", "images_to_inputs", "make_optimizer", "test_metrics"]
+
 
 def images_to_inputs(x):
     """uint8 images (N, 28, 28) -> float32 in [0, 1] with a channel axis (N, 28, 28, 1)."""

@@ -32,6 +32,8 @@ import numpy as np
 
 from keras_seminar import backend
 
+__all__ = ["DeviceChunks", "scanned_steps"]
+
 
 class DeviceChunks(keras.utils.PyDataset):
     """Chunks `(x[K, batch, ...], y[K, batch])` of a device-resident data set, reshuffled per epoch.

@@ -20,6 +20,9 @@ from keras_seminar import _validators as v
 from keras_seminar import backend, datasets, models
 from keras_seminar.errors import UsageError
 
+__all__ = ["build_for", "DEFAULT_STEPS_PER_EXECUTION", "default_steps_per_execution",
+           "flips_allowed", "get_spec", "Plan", "recipe_for", "resolve"]
+
 # Train steps per compiled call on TensorFlow when the user sets none. TensorFlow compiles the
 # 16 steps into one call: the default model's 3-epoch CPU run went from 47.7-52.7 s to
 # 41.7-46.6 s wall with the same weights (benchmarks/results/cpu_measurements.md). Keras on JAX

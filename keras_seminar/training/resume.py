@@ -22,6 +22,8 @@ from keras_seminar import _io
 from keras_seminar.callbacks.backup import read_state
 from keras_seminar.errors import RunConflict
 
+__all__ = ["check_resume", "clean_run_files", "FIX", "read_metrics", "Resume"]
+
 FIX = "use --no-resume to start over, or another --run-name"
 
 

@@ -16,6 +16,8 @@ from keras_seminar.training.fit import fit_arrays, test_metrics
 from keras_seminar.training.plan import _jsonable, resolve
 from keras_seminar.training.resume import check_resume, clean_run_files
 
+__all__ = ["CHANCE_MARGIN", "fit", "health_warnings", "prepare", "Prepared", "train", "write"]
+
 CHANCE_MARGIN = 0.02  # test accuracy <= 1/num_classes + this is "at chance"
 
 
