@@ -116,7 +116,7 @@ def test_resuming_from_non_finite_weights_is_refused(tmp_path):
     model.save_weights(os.path.join(plan.backup_dir, "epoch-00001.weights.h5"))
     (tmp_path / "runs" / "softmax_mnist_s0" / "backup" / "state.json").write_text(json.dumps(
         {"epoch": 1, "weights": "epoch-00001.weights.h5", "logs": {"loss": float("nan")}}))
-    with pytest.raises(RunConflict, match=r"holds non-finite weights \(epoch 1 .*--no-resume"):
+    with pytest.raises(RunConflict, match=r"holds non-finite weights \(epoch 1 .*resume=False"):
         train(_nan_config(tmp_path))
     assert not list((tmp_path / "runs").rglob("*.keras"))
 
