@@ -157,7 +157,7 @@ class FileLock:
                 if pid is not None and same_host and (pid == os.getpid() or _pid_alive(pid)):
                     raise LockedError(
                         f"{self.path[:-5]} is in use by process {pid}; wait for it to finish, or "
-                        "use another --run-name / output path.") from None
+                        "use another run_name / output path.") from None
                 if pid is not None and not same_host:
                     raise LockedError(
                         f"{self.path[:-5]} is locked by process {pid} on host {host}; if that run "

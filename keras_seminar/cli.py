@@ -244,9 +244,17 @@ COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "data": _cmd_data,
             "models": _cmd_models}
 
 
+# The library's errors name its arguments; the CLI says the flags that set them.
+_AS_FLAGS = (("resume=False", "--no-resume"), ("another run_name", "another --run-name"),
+             ("Ask for epochs=", "Ask for --epochs "), ("(dataset=...)", "(--dataset NAME)"))
+
+
 def _one_line(error):
-    """The error as one line: its message's lines joined (an OSError's own str names the file)."""
+    """The error as one line: its message's lines joined (an OSError's own str names the file),
+    its arguments named by their flags."""
     text = " ".join(str(error).split()) or type(error).__name__
+    for argument, flag in _AS_FLAGS:
+        text = text.replace(argument, flag)
     return text if len(text) <= 500 else text[:497] + "..."
 
 

@@ -77,12 +77,12 @@ class AtomicBackupAndRestore(TrainingCallback):
         except (ValueError, KeyError, OSError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise RunConflict(f"{weights} does not fit this model ({first[:120]}); resume it with "
-                              "its own --model and options, or use --no-resume or another "
-                              "--run-name.") from None
+                              "its own model and options, or use resume=False or another "
+                              "run_name.") from None
         if not _finite(self.model, state.get("logs")):
             raise RunConflict(f"{self.backup_dir} holds non-finite weights (epoch {state['epoch']} "
                               "of a diverged run); resuming would save a broken model. Use "
-                              "--no-resume to start over, or another --run-name.")
+                              "resume=False to start over, or another run_name.")
         self.history = {k: list(vs) for k, vs in (state.get("history") or {}).items()}
         self._base_seconds = float(state.get("train_seconds") or 0.0)
         self.restored_epoch = int(state["epoch"])
@@ -132,7 +132,7 @@ def read_state(state_path):
     except (ValueError, UnicodeDecodeError) as e:
         folder = os.path.dirname(state_path)
         raise RunConflict(f"{state_path} is corrupted ({type(e).__name__}: {str(e)[:80]}); use "
-                          f"--no-resume to start over (or delete {folder}).") from None
+                          f"resume=False to start over (or delete {folder}).") from None
     _check_confined(state_path, state["weights"])
     return state
 
@@ -147,4 +147,4 @@ def _check_confined(state_path, name):
         inside = os.path.dirname(target) == os.path.realpath(folder)
     if not inside:
         raise RunConflict(f"{state_path} points its weights at {name!r}, outside {folder}; no run "
-                          f"resumes from it. Use --no-resume to start over (or delete {folder}).")
+                          f"resumes from it. Use resume=False to start over (or delete {folder}).")

@@ -27,7 +27,8 @@ def evaluate_saved(path, dataset=None, data_dir=None, limit=None, batch_size=512
     card = card if isinstance(card, dict) else {}
     dataset = dataset or card.get("dataset")
     if dataset is None:
-        raise UsageError(f"{path} has no card naming its dataset; pass --dataset.")
+        raise UsageError(f"{path} has no card naming its dataset; pass the data set it was "
+                         "trained on (dataset=...).")
     dataset = v.check_choice("dataset", dataset, datasets.DATASETS)
     data = datasets.load(dataset, validation_split=0.0, data_dir=data_dir)
     classes = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None

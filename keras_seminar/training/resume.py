@@ -24,7 +24,7 @@ from keras_seminar.errors import RunConflict
 
 __all__ = ["check_resume", "clean_run_files", "FIX", "read_metrics", "Resume"]
 
-FIX = "use --no-resume to start over, or another --run-name"
+FIX = "use resume=False to start over, or another run_name"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +114,7 @@ def check_resume(plan):
                               f"command asks for {name}={new!r}; {FIX}.")
     if done > epochs:
         raise RunConflict(f"Run {plan.name!r} has already trained {done} epochs; this command "
-                          f"asks for {epochs}. Ask for --epochs {done} or more, or {FIX}.")
+                          f"asks for {epochs}. Ask for epochs={done} or more, or {FIX}.")
     planned = stored.get("epochs", epochs) if stored else epochs
     note = ""
     if planned != epochs:
