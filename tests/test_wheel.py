@@ -109,6 +109,10 @@ def test_wheel_installs_alone_in_a_jax_only_venv_and_loads_pretrained(tmp_path):
         assert {t for t in tops if not t.endswith(".dist-info")} == {"keras_seminar"}, tops
         assert any(n.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in n for n in names)
         assert "keras_seminar/tuning/cli.py" in names and "keras_seminar/experiments/cli.py" in names
+        packages = [os.path.relpath(folder, REPO) for folder, _, files
+                    in os.walk(os.path.join(REPO, "keras_seminar")) if "__init__.py" in files]
+        missing = [p for p in packages if f"{p}/__init__.py" not in names]
+        assert missing == [], f"not in the wheel (add them to setup.cfg's packages): {missing}"
 
     venv, purelib = _jax_venv(tmp_path)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index",
