@@ -71,3 +71,18 @@ def test_the_browser_check_finds_empty_pages(dom, problem):
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+def test_the_contributing_pages_example_experiment_follows_the_protocol(monkeypatch):
+    """The one-file experiment in docs/contributing.md registers against the current protocol
+    (its config and smoke variant validate) and plans the runs it says; nothing is trained."""
+    from keras_seminar.experiments import _protocol
+
+    code = re.search(r"```python\n(# experiments/width\.py\n.*?)```", _read("docs", "contributing.md"), re.S)
+    assert code, "expected the example experiment in docs/contributing.md"
+    monkeypatch.setattr(_protocol, "_REGISTRY", dict(_protocol._REGISTRY))  # no trace in other tests
+    exec(compile(code.group(1), "docs/contributing.md", "exec"), {"__name__": "contributing_example"})
+    experiment = _protocol._REGISTRY["width"]
+    smoke = experiment.config_for("smoke")
+    assert experiment.arms(smoke) == [{"width": 64}, {"width": 256}]
+    assert experiment.total(smoke, list(range(smoke.seeds))) == 4
