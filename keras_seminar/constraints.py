@@ -11,7 +11,8 @@ import inspect
 
 import keras
 from keras import ops
-from keras.src import constraints as _keras_constraints
+
+from keras_seminar._aliases import add_aliases
 
 __all__ = ["apply_constraint", "get", "NonNeg", "nonneg_output_layer", "NonNegMaxNorm"]
 
@@ -74,17 +75,13 @@ class NonNegMaxNorm(keras.constraints.MaxNorm):
         return super().__call__(ops.relu(w))
 
 
-# `keras.constraints.get`, which every Keras layer calls on `kernel_constraint=`, resolves a
-# plain string only against Keras's own name table (not the global custom-object table): the
-# aliases go there, so `Dense(4, kernel_constraint="nonneg")` works after `import keras_seminar`.
-# A `.keras` file records the registered object and its config, never the alias.
 _ALIASES = {
     "nonneg": NonNeg,
     "nonneg_max_norm": NonNegMaxNorm,
     "non_neg_max_norm": NonNegMaxNorm,
     "NonNegMaxNorm": NonNegMaxNorm,
 }
-_keras_constraints.ALL_OBJECTS_DICT.update(_ALIASES)
+add_aliases("constraints", _ALIASES)
 
 
 def _walk(model):
