@@ -72,8 +72,12 @@ class ZooTuner(keras_tuner.Tuner):
         # prints each failed trial's traceback while its `config.DEBUG` is set (the default; no
         # public switch), and keeps it in the trial's file either way.
         self.oracle.verbose = 0
-        kt_config.DEBUG = False
+        self._debug, kt_config.DEBUG = kt_config.DEBUG, False
         self.save()  # a kill before the first trial ends still leaves a tuner to reload
+
+    def on_search_end(self):
+        kt_config.DEBUG = self._debug
+        super().on_search_end()
 
     def on_trial_end(self, trial):
         """Writes the trial as an HParams session `<project_dir>/tensorboard/<trial_id>`: its
