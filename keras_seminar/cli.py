@@ -199,7 +199,7 @@ def _cmd_evaluate(args):
     from keras_seminar.training import evaluate_saved
 
     path = args.path
-    if not path.endswith(".keras") and not os.path.exists(path):  # a shipped model's name
+    if "." not in path and os.sep not in path and not os.path.exists(path):  # a shipped model's name
         path = _pretrained.pretrained_path(*_pretrained.split_name(path))
     print(json.dumps(evaluate_saved(path, args.dataset, args.data_dir, args.limit,
                                     require_card=not args.no_card), indent=2))
