@@ -141,8 +141,9 @@ def load_model(path, compile=True, require_card=True, verify=None, max_bytes=Non
 
     Checks, in order: `.keras` extension; the zip (only the members Keras writes, total
     uncompressed size capped, config.json bounded, no class safe_mode refuses such as Lambda or
-    TFSMLayer) before Keras opens it; the model card and its sha256; then Keras's own
-    `safe_mode=True` load. The card protects against accidents (truncation, a swapped file),
+    TFSMLayer) before Keras opens it; the model card and its sha256 (a save killed after
+    writing its card is finished first: its pending model is moved into place, the only write
+    a load makes); then Keras's own `safe_mode=True` load. The card protects against accidents (truncation, a swapped file),
     not against someone who can rewrite both files.
 
     Compiling: a file saved with its optimizer under this backend keeps it. A slim file, or one
