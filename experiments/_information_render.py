@@ -42,7 +42,7 @@ def _ci(values, digits=2):
 
 
 def layer_names(config, task, n_layers):
-    hidden = config["hidden"] if task == "sz2017" else config["mnist_hidden"]
+    hidden = config.hidden if task == "sz2017" else config.mnist_hidden
     return [f"fc{i + 1} ({w})" for i, w in enumerate(hidden)][:n_layers - 1] + ["output"]
 
 
@@ -69,11 +69,11 @@ def _verdict(names, diffs):
     return down, up
 
 
-def render(results, report):
-    config, groups = results["config"], _report.group_runs(results, ("task", "activation"))
+def render(config, results, report):
+    groups = _report.group_runs(results, ("task", "activation"))
     verdicts = {}
     for task in ("sz2017", "mnist"):
-        for activation in config["activations"]:
+        for activation in config.activations:
             recs = groups.get((task, activation), [])
             if not recs:
                 continue
@@ -101,9 +101,9 @@ def render(results, report):
 
 def _compare(report, config, groups):
     """tanh vs ReLU, paired by seed: the change of I(X;T) from the end of fitting to the last epoch."""
-    if len(config["activations"]) < 2:
+    if len(config.activations) < 2:
         return
-    a, b = config["activations"][:2]
+    a, b = config.activations[:2]
     for task in ("sz2017", "mnist"):
         ra, rb = groups.get((task, a), []), groups.get((task, b), [])
         common = sorted({r["seed"] for r in ra} & {r["seed"] for r in rb})
@@ -120,7 +120,7 @@ def _compare(report, config, groups):
 
 def _mnist_controls(report, config, groups):
     rows = []
-    for activation in config["activations"]:
+    for activation in config.activations:
         recs = groups.get(("mnist", activation), [])
         if not recs:
             continue
@@ -190,7 +190,7 @@ def _mean(recs, key):
 
 
 def _figures(report, config, groups):
-    arms = [(t, a) for t in ("sz2017", "mnist") for a in config["activations"] if groups.get((t, a))]
+    arms = [(t, a) for t in ("sz2017", "mnist") for a in config.activations if groups.get((t, a))]
     if not arms:
         return
     from matplotlib import cm, colors
@@ -237,14 +237,14 @@ def _text(report, config):
         "spherically symmetric rule on 12 points on the sphere (the icosahedron's vertices; the rule is in "
         "`experiments/_information_task.py`: it reproduces the original data set's fraction of positive labels "
         "for every number of ones exactly, p(y=1) = 0.517, H(Y) = 0.9992 bits, but it is our rule, not their "
-        f"file). Net 12-{'-'.join(map(str, config['hidden']))}-2, {' or '.join(config['activations'])} hidden units, softmax "
-        f"output; each run its own {100 * config['train_fraction']:g}% training split, data order and initial "
-        f"weights (truncated normal, std 1/sqrt(fan-in)); Adam {config['learning_rate']:g}, batch "
-        f"{config['batch_size']}, {config['epochs']:,} epochs (Saxe et al.'s settings); every run trained side by "
+        f"file). Net 12-{'-'.join(map(str, config.hidden))}-2, {' or '.join(config.activations)} hidden units, softmax "
+        f"output; each run its own {100 * config.train_fraction:g}% training split, data order and initial "
+        f"weights (truncated normal, std 1/sqrt(fan-in)); Adam {config.learning_rate:g}, batch "
+        f"{config.batch_size}, {config.epochs:,} epochs (Saxe et al.'s settings); every run trained side by "
         "side with the others in one model (weights with a run axis, loss summed over runs: each run's "
         "gradient and Adam step are its own; a tanh and a ReLU run of one seed share split, order and "
         "initial weights, so they pair); batches run across epoch boundaries. I(X;T) and I(T;Y) "
-        f"on all 4,096 inputs, {config['bins']} equal bins per unit over a range fixed for the whole run: "
+        f"on all 4,096 inputs, {config.bins} equal bins per unit over a range fixed for the whole run: "
         "tanh [-1, 1] for every hidden layer and epoch (not re-ranged), ReLU [0, the run's largest hidden "
         "activation at any measured epoch, one range for all its hidden layers, as tanh's], the softmax "
         "output [0, 1]. I(X;T) = H(binned T), since T is a "
@@ -260,10 +260,10 @@ def _text(report, config):
         "and in one layer, so early epochs and small layers sit in the lowest bins: part of ReLU's rising "
         "I(X;T) is that range, as Saxe et al. discuss; with few bins (MNIST) it can put a whole layer in one "
         "bin (I(X;T) = 0).\n\n"
-        f"(c) {config['mnist_dataset']}: MLP 784-{'-'.join(map(str, config['mnist_hidden']))}-10 (the zoo "
-        f"`mlp`, Glorot init), Adam {config['mnist_learning_rate']:g}, batch {config['mnist_batch_size']}, "
-        f"{config['mnist_epochs']} epochs on the 54k training images; informations on the test images "
-        f"with {config['mnist_bins']} bins per unit over the same fixed ranges (30 bins would give nearly "
+        f"(c) {config.mnist_dataset}: MLP 784-{'-'.join(map(str, config.mnist_hidden))}-10 (the zoo "
+        f"`mlp`, Glorot init), Adam {config.mnist_learning_rate:g}, batch {config.mnist_batch_size}, "
+        f"{config.mnist_epochs} epochs on the 54k training images; informations on the test images "
+        f"with {config.mnist_bins} bins per unit over the same fixed ranges (30 bins would give nearly "
         "every image its own code in these layers, the saturated ceiling; 3 was chosen on a 5-epoch pilot, "
         "seed 0, tanh, where 4 bins already gave fc1 a control I(T;Y) as high as its estimate).\n\n"
         "**Literature** (figures from memory of the papers' plots). Shwartz-Ziv & Tishby (2017, "
@@ -274,4 +274,4 @@ def _text(report, config):
         "4e-4, batch 256, 10^4 epochs, 50 runs: the tanh net compresses under binning as Shwartz-Ziv & "
         "Tishby found, the ReLU net does not (its I(X;T) rises and stays), so compression comes from "
         "the saturating nonlinearity meeting the binning, not from learning as such. Where we differ: "
-        f"{config['seeds']} runs instead of 50, our own labelling rule, and the MNIST part is ours.")
+        f"{config.seeds} runs instead of 50, our own labelling rule, and the MNIST part is ours.")

@@ -51,8 +51,8 @@ def _below_one(report, dataset, groups, arm, distance):
                    f"{e.format(2)}, {verdict}.")
 
 
-def _tables(results, report, dataset, groups):
-    config, rows, dist_rows = results["config"], [], []
+def _tables(config, report, dataset, groups):
+    rows, dist_rows = [], []
     for arm in ARMS:
         recs = groups.get((dataset, arm), [])
         if not recs:
@@ -68,7 +68,7 @@ def _tables(results, report, dataset, groups):
                           *[_ci(recs, lambda r, k=k: r["spread"][k], 2) for k in DISTANCES]))
     n_pixels = groups[(dataset, "initial")][0]["masked_pixels"] if (dataset, "initial") in groups else "?"
     report.table(["fields", "test accuracy, %", "best epoch (mean) / most epochs run",
-                  f"fields alive (of {config['hidden']})", f"near zero (|w| < {config['near_zero']:g}), %",
+                  f"fields alive (of {config.hidden})", f"near zero (|w| < {config.near_zero:g}), %",
                   "radius of gyration of w^2, px", "half-energy radius, px",
                   "Olshausen-Field likeness (mean best |cos| of an atom)"], rows,
                  title=f"{dataset}: the fields, on the {n_pixels} varying pixels (mean ± 95% CI over seeds)")
@@ -76,7 +76,7 @@ def _tables(results, report, dataset, groups):
     report.table(["fields", *[f"Spearman {p.replace('~', ' vs ')}" for p in pairs],
                   *[f"neighbour spread, {k}" for k in DISTANCES]], dist_rows,
                  title=f"{dataset}: agreement of the three distances, and the spatial order of the "
-                       f"{config['k_neighbours']}-nearest-neighbour graphs")
+                       f"{config.k_neighbours}-nearest-neighbour graphs")
     sc = groups.get((dataset, "sparse_coding"), [])
     if sc:
         report.table(["dictionary", "relative reconstruction error, % (2,000 validation images)",
@@ -86,7 +86,7 @@ def _tables(results, report, dataset, groups):
                        f"{np.mean([r['objective'][0] for r in sc]):.2f} -> {np.mean([r['objective'][-1] for r in sc]):.2f}"),
                       ("start (random training images)", _ci(sc, lambda r: r["relative_error_start"], 1, 100),
                        _ci(sc, lambda r: r["active_fraction_start"], 1, 100), "-")],
-                     title=f"{dataset}: the sparse-coding dictionary (lambda = {config['sparsity_lambda']:g})")
+                     title=f"{dataset}: the sparse-coding dictionary (lambda = {config.sparsity_lambda:g})")
 
 
 def _findings(report, dataset, groups):
@@ -112,15 +112,14 @@ def _findings(report, dataset, groups):
             [r["relative_error_start"] for r in sc], digits=1, scale=100, unit=" points"))
 
 
-def render(results, report):
-    config = results["config"]
+def render(config, results, report):
     groups = _report.group_runs(results, ("dataset", "arm"))
-    for dataset in config["datasets"]:
-        _tables(results, report, dataset, groups)
+    for dataset in config.datasets:
+        _tables(config, report, dataset, groups)
         _findings(report, dataset, groups)
-    report.text(_method(config, groups) + _scope(results))
+    report.text(_method(config, groups) + _scope(config, results))
     _fields_figure(config, groups, report)
-    for dataset in config["datasets"]:
+    for dataset in config.datasets:
         _graph_figure(config, groups, report, dataset)
     _summary_figure(config, groups, report)
 
@@ -130,25 +129,25 @@ def _shown(groups, dataset, arm, seed):
 
 
 def _fields_figure(config, groups, report):
-    arms = [a for a in ARMS if any(_shown(groups, d, a, config["show_seed"]) for d in config["datasets"])]
+    arms = [a for a in ARMS if any(_shown(groups, d, a, config.show_seed) for d in config.datasets)]
     per = len(arms) + 1  # the mask, then one panel per arm; 3 panels a row
     rows = -(-per // 3)
-    fig, axes = _report.figure(ncols=3, nrows=rows * len(config["datasets"]), width=4.0, height=4.2)
-    for i, dataset in enumerate(config["datasets"]):
+    fig, axes = _report.figure(ncols=3, nrows=rows * len(config.datasets), width=4.0, height=4.2)
+    for i, dataset in enumerate(config.datasets):
         row = axes[i * rows * 3:(i + 1) * rows * 3]
-        init = _shown(groups, dataset, "initial", config["show_seed"])
+        init = _shown(groups, dataset, "initial", config.show_seed)
         if init and init.get("pixel_std"):
             std = np.asarray(init["pixel_std"]).reshape(28, 28)
             row[0].imshow(std, cmap="gray")
-            row[0].contour(std > config["mask_threshold"], levels=[0.5], colors="C1", linewidths=1)
+            row[0].contour(std > config.mask_threshold, levels=[0.5], colors="C1", linewidths=1)
             row[0].set_title(f"{dataset}: pixel std; mask ({init['masked_pixels']} px)", fontsize=9)
         for ax, arm in zip(row[1:], arms):
-            rec = _shown(groups, dataset, arm, config["show_seed"])
+            rec = _shown(groups, dataset, arm, config.show_seed)
             if rec:
                 _report.image_grid(ax, decode(rec["show"]["fields"]), cols=8, title=f"{dataset}: {LABELS[arm]}")
         for ax in row:
             ax.set_axis_off()
-    report.save_figure(fig, "fields", f"Seed {config['show_seed']}: the pixel mask (orange contour) and every "
+    report.save_figure(fig, "fields", f"Seed {config.show_seed}: the pixel mask (orange contour) and every "
                        "live field on the whole 28x28 grid (red +, blue -, each scaled to its own max |w|; "
                        "dead fields left out; only pixels inside the mask are measured).")
 
@@ -157,12 +156,12 @@ def _graph_figure(config, groups, report, dataset):
     from matplotlib.colors import Normalize
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    arms = [a for a in ARMS[1:] if _shown(groups, dataset, a, config["show_seed"])]
+    arms = [a for a in ARMS[1:] if _shown(groups, dataset, a, config.show_seed)]
     if not arms:
         return
     fig, axes = _report.figure(ncols=len(DISTANCES), nrows=len(arms), width=4.4, height=4.0)
     for i, arm in enumerate(arms):
-        show = _shown(groups, dataset, arm, config["show_seed"])["show"]
+        show = _shown(groups, dataset, arm, config.show_seed)["show"]
         thumbs = decode(show["fields"])
         for ax, k in zip(axes[i * len(DISTANCES):], DISTANCES):
             xy = np.asarray(show["embedding"][k])
@@ -175,9 +174,9 @@ def _graph_figure(config, groups, report, dataset):
             ax.set(xlim=(xy[:, 0].min() - 0.08 * span, xy[:, 0].max() + 0.08 * span),
                    ylim=(xy[:, 1].min() - 0.08 * span, xy[:, 1].max() + 0.08 * span), xticks=[], yticks=[])
             ax.set_title(f"{LABELS[arm]}: {DISTANCE_LABELS[k]}", fontsize=8)
-    report.save_figure(fig, f"graph_{dataset}", f"{dataset}, seed {config['show_seed']}: every live field at "
+    report.save_figure(fig, f"graph_{dataset}", f"{dataset}, seed {config.show_seed}: every live field at "
                        f"its classical-MDS position for each distance; grey lines join "
-                       f"{config['k_neighbours']}-nearest neighbours.")
+                       f"{config.k_neighbours}-nearest neighbours.")
 
 
 def _summary_figure(config, groups, report):
@@ -185,7 +184,7 @@ def _summary_figure(config, groups, report):
               ("Olshausen-Field likeness", lambda r: r.get("olshausen_field")),
               ("neighbour spread (response distance)", lambda r: r["spread"]["response"]))
     fig, axes = _report.figure(ncols=len(panels) + 1, width=3.9, height=3.4)
-    for j, dataset in enumerate(config["datasets"]):
+    for j, dataset in enumerate(config.datasets):
         for i, arm in enumerate(NETS):
             for n, r in enumerate(groups.get((dataset, arm), [])):
                 axes[0].plot(np.arange(1, len(r["history"]["val_loss"]) + 1), r["history"]["val_loss"], color=f"C{i}", ls="-" if j == 0 else "--", lw=0.8,
@@ -207,44 +206,44 @@ def _summary_figure(config, groups, report):
 
 def _method(config, groups):
     masked = sorted({r["masked_pixels"] for recs in groups.values() for r in recs})
-    capped = [f"{LABELS[arm]} {sum(r['epochs_run'] >= config['max_epochs'] for r in recs)} of {len(recs)}"
+    capped = [f"{LABELS[arm]} {sum(r['epochs_run'] >= config.max_epochs for r in recs)} of {len(recs)}"
               for (_, arm), recs in groups.items() if arm in NETS]
     falls = [f for (_, arm), recs in groups.items() if arm in NETS for r in recs
-             if r["epochs_run"] >= config["max_epochs"] and (f := _report.last_fall(r["history"]["val_loss"])) is not None]
+             if r["epochs_run"] >= config.max_epochs and (f := _report.last_fall(r["history"]["val_loss"])) is not None]
     plateau = ("" if not falls else
                f"; their validation loss fell by at most {100 * max(falls):.1f}% over their last 5 epochs, "
                + ("on the plateau" if max(falls) < _report.PLATEAU_TOLERANCE else "not converged")
                + f" by the < {100 * _report.PLATEAU_TOLERANCE:g}% criterion of the sparsity report")
     control = [r["spread"]["wasserstein"] for (_, arm), recs in groups.items() if arm == "initial" for r in recs]
-    train = f"{config['train_limit']:,} of the 54k" if config["train_limit"] else "all 54k"
-    test = f"{config['test_limit']:,}" if config["test_limit"] else "all 10k"
+    train = f"{config.train_limit:,} of the 54k" if config.train_limit else "all 54k"
+    test = f"{config.test_limit:,}" if config.test_limit else "all 10k"
     return (
-        f"**Nets.** The zoo `mlp` 784-{config['hidden']}-10 ReLU, one per arm and seed: free; L1/2 "
-        f"(`keras_seminar.regularizers.L12({config['l12']:g})` on every kernel); non-negative "
+        f"**Nets.** The zoo `mlp` 784-{config.hidden}-10 ReLU, one per arm and seed: free; L1/2 "
+        f"(`keras_seminar.regularizers.L12({config.l12:g})` on every kernel); non-negative "
         "(`kernel_constraint=\"nonneg\"` on every kernel, projected after each step). Adam at "
-        f"{config['learning_rate']:g}, batch 128, early stopping when the validation loss has not improved "
-        f"for {config['patience']} epochs (at most {config['max_epochs']}; the best epoch's weights kept; "
+        f"{config.learning_rate:g}, batch 128, early stopping when the validation loss has not improved "
+        f"for {config.patience} epochs (at most {config.max_epochs}; the best epoch's weights kept; "
         f"runs that reached the cap, their validation loss still reaching new lows: {', '.join(capped)}{plateau}), "
         f"{train} training images of each seed's 54k/6k split, tested on {test} test images. The control is each seed's "
         "untrained initial weights (Glorot uniform; the same draw for every arm of a seed).\n\n"
         f"**Mask.** Only pixels whose standard deviation over the seed's training images exceeds "
-        f"{config['mask_threshold']:g} (pixel values in [0, 1]) are measured: "
+        f"{config.mask_threshold:g} (pixel values in [0, 1]) are measured: "
         f"{masked[0]}{'' if len(masked) == 1 else f' to {masked[-1]}'} of 784 pixels (over data sets and seeds). Every measure below uses these pixels only.\n\n"
         "**Measures per field** (then averaged over a net's live fields, then mean ± 95% CI over seeds; "
         "a field is dead, and left out of the shape measures, when its norm is below 1% of the net's "
-        f"largest): near-zero fraction (|w| < {config['near_zero']:g}, all fields); radius of gyration of "
+        f"largest): near-zero fraction (|w| < {config.near_zero:g}, all fields); radius of gyration of "
         "the energy w^2 over the pixel coordinates, sqrt(sum e_p |r_p - c|^2) with e normalized and c "
         "its centroid; and the radius of the smallest disc around c holding half the energy. "
         "Uniform noise over the mask gives about 9 px for both (the initial-weights row).\n\n"
         "**Distances between two fields of one net**: weight space, 1 - cos of the masked fields; "
         "response, 1 - Pearson correlation of the two units' pre-activations w.x over "
-        f"{config['response_images']:,} training images (data-dependent: two fields that differ only "
+        f"{config.response_images:,} training images (data-dependent: two fields that differ only "
         "where the data never vary are close); and the sliced Wasserstein-1 distance between the "
         "|field| maps normalized to sum 1, in pixels: the exact 1-D W1 along each of "
-        f"{config['projections']} evenly spaced directions, averaged (a lower bound of the 2-D W1; a "
+        f"{config.projections} evenly spaced directions, averaged (a lower bound of the 2-D W1; a "
         "map shifted by v is about 2|v|/pi away). Agreement: Spearman correlation of the pairwise "
         "distances of two kinds, per net.\n\n"
-        f"**Neighbourhood graph ('topology')**: each field joined to its {config['k_neighbours']} "
+        f"**Neighbourhood graph ('topology')**: each field joined to its {config.k_neighbours} "
         "nearest by a distance, drawn at its classical-MDS position for that distance. Neighbour "
         "spread: mean image distance between the energy centroids of joined fields divided by that "
         "of all pairs; below 1 means fields that are close by the distance also sit close in the "
@@ -253,11 +252,11 @@ def _method(config, groups):
         f"ordered by construction: the random initial weights already give {np.mean(control) if control else float('nan'):.2f}; "
         "read it against that control, not against 1. An MLP has no map of units, so any "
         "such order has to come from the data.\n\n"
-        f"**Sparse coding reference** (Olshausen & Field 1996): {config['atoms']} atoms learned on "
-        f"{config['dictionary_images']:,} training images of the same seed (masked, the mean training "
+        f"**Sparse coding reference** (Olshausen & Field 1996): {config.atoms} atoms learned on "
+        f"{config.dictionary_images:,} training images of the same seed (masked, the mean training "
         "image removed, not whitened), minimizing 1/2 |x - a D|^2 + lambda |a|_1 with lambda = "
-        f"{config['sparsity_lambda']:g}: {config['dictionary_iterations']} alternations of FISTA codes "
-        f"({config['code_steps']} warm-started steps) and one block-coordinate sweep of the atoms under "
+        f"{config.sparsity_lambda:g}: {config.dictionary_iterations} alternations of FISTA codes "
+        f"({config.code_steps} warm-started steps) and one block-coordinate sweep of the atoms under "
         "|d_j| <= 1 (Mairal et al. 2010), starting from random training images; NumPy. The same "
         "measures are taken on its atoms. Olshausen-Field likeness of a net: the mean over the atoms "
         "of the best |cos| with any of the net's live fields (1: every atom is one of the fields; no "
@@ -274,8 +273,8 @@ def _method(config, groups):
         "localized or more atom-like than the free net's is in the findings above, with its interval.")
 
 
-def _scope(results):
-    if "fashion_mnist" in results["config"]["datasets"] or not results.get("wall_seconds"):
+def _scope(config, results):
+    if "fashion_mnist" in config.datasets or not results.get("wall_seconds"):
         return ""
     n = max(len(results["seeds"]), 1)
     return (f"\n\n**Scope.** MNIST only: this run took {results['wall_seconds']:.0f} s "

@@ -12,16 +12,21 @@ import os
 import numpy as np
 
 from keras_seminar import _io
+from keras_seminar.callbacks import plots
 
 DPI = 80
 
 
-def group_runs(results, keys, **where):
-    """`{(arm[k] for k in keys): [records, by seed]}` of the runs whose arm matches `where`."""
+def group_runs(results, keys, order=None, **where):
+    """`{(arm[k] for k in keys): [records, by seed]}` of the runs whose arm matches `where`;
+    with `order` (one sequence per key, e.g. the config's lists), groups sorted by the position
+    of each key's value there, whatever order the runs finished in."""
     groups = {}
     for r in sorted(results["runs"], key=lambda r: r["seed"]):
         if all(r["arm"].get(k) == v for k, v in where.items()):
             groups.setdefault(tuple(r["arm"][k] for k in keys), []).append(r)
+    if order is not None:
+        groups = dict(sorted(groups.items(), key=lambda item: [list(o).index(v) for o, v in zip(order, item[0])]))
     return groups
 
 
@@ -35,13 +40,9 @@ def last_fall(losses, last=5):
     return max(0.0, 1.0 - min(losses[-last:]) / losses[-last - 1])
 
 
-def figure(ncols=1, nrows=1, width=4.2, height=3.2):
-    """A matplotlib `Figure` (Agg, no pyplot state) and its axes, row by row."""
-    from matplotlib.figure import Figure
-
-    # keras_seminar.callbacks.plots._figure is private and has no rows; this is the grid version.
-    fig = Figure(figsize=(width * ncols, height * nrows), dpi=DPI)
-    return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(ncols * nrows)]
+def figure(ncols, nrows=1, width=4.2, height=3.2):
+    """`plots.figure` at the reports' resolution (`DPI`)."""
+    return plots.figure(ncols, nrows, width, height, dpi=DPI)
 
 
 def legends(axes, fontsize=7):
@@ -163,3 +164,23 @@ def _order_caveat(results):
             "comparisons between arms are like for like, but absolute accuracies may be lower than "
             "with reshuffling (the depth MLPs, rerun so, lost 0.15-1.14 points of test accuracy: "
             f"`{DEPTH_RERUN}`). The command below reruns it reshuffled."]
+
+
+def paired(recs, base, value, base_value=None):
+    """`(a, b)`: `value(record)` of two arms' records on the seeds both have (a partial run may
+    lack some), in `recs`' order; `value` is a record key or a function of a record, and
+    `base_value` (default: `value`) the same for `base`."""
+    get, get_base = (v if callable(v) else (lambda r, k=v: r[k]) for v in (value, base_value or value))
+    ref = {r["seed"]: r for r in base}
+    pairs = [(get(r), get_base(ref[r["seed"]])) for r in recs if r["seed"] in ref]
+    return tuple(zip(*pairs)) if pairs else ((), ())
+
+
+def loss_curves(ax, series):
+    """Each record's validation loss per epoch, one colour per `(label, records)` of `series`
+    (an arm without records keeps its colour), a dot at the kept best epoch."""
+    for i, (label, recs) in enumerate(series):
+        for j, r in enumerate(recs):
+            v = r["history"]["val_loss"]
+            ax.plot(np.arange(1, len(v) + 1), v, color=f"C{i}", alpha=0.6, lw=1, label=label if j == 0 else None)
+            ax.plot(r["best_epoch"], v[r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)

@@ -25,10 +25,6 @@ def _groups(results, sweep_lrs):
     return best, main, sweep, tests
 
 
-def _pct(values):
-    return stats.mean_ci(values).format(2, 100)
-
-
 def _time_cell(recs, key, digits):
     done = [r[key] for r in recs if r[key] is not None]
     if not done:
@@ -45,18 +41,17 @@ def _geometric(values):
     return f"{10 ** est.mean:.2g} (95% CI {10 ** est.low:.2g} to {10 ** est.high:.2g}, n={est.n})"
 
 
-def render(results, report):
-    config = results["config"]
-    best, main, sweep, tests = _groups(results, config["sweep_lrs"])
-    target = config["target"]
+def render(config, results, report):
+    best, main, sweep, tests = _groups(results, config.sweep_lrs)
+    target = config.target
     arm_label = {"constant": f"constant {best:g}" if best else "constant", "cyclical":
-                 f"cyclical (triangular {config['clr_bounds'][0]:g}-{config['clr_bounds'][1]:g}, "
-                 f"{config['clr_cycles']} cycle(s))", "onecycle": f"one-cycle (peak {config['peak_lr']:g})"}
-    rows = [(arm_label[arm], _pct([r["test_accuracy"] for r in recs]), _pct([r["val_accuracy"] for r in recs]),
+                 f"cyclical (triangular {config.clr_bounds[0]:g}-{config.clr_bounds[1]:g}, "
+                 f"{config.clr_cycles} cycle(s))", "onecycle": f"one-cycle (peak {config.peak_lr:g})"}
+    rows = [(arm_label[arm], stats.percent([r["test_accuracy"] for r in recs]), stats.percent([r["val_accuracy"] for r in recs]),
              _time_cell(recs, "epochs_to_target", 2), _time_cell(recs, "seconds_to_target", 1),
              stats.mean_ci([r["seconds"] for r in recs]).format(1))
-            for arm in config["arms"] if (recs := main.get(arm))]
-    report.table(["arm", f"test accuracy after {config['budget_epochs']} epochs, %", "final validation accuracy, %",
+            for arm in config.arms if (recs := main.get(arm))]
+    report.table(["arm", f"test accuracy after {config.budget_epochs} epochs, %", "final validation accuracy, %",
                   f"epochs to {100 * target:g}% validation", f"seconds to {100 * target:g}% validation",
                   "training seconds (whole budget)"], rows,
                  title="Mean ± 95% CI over seeds (Student t, sample std)")
@@ -67,7 +62,7 @@ def render(results, report):
         if not pairs:
             continue
         x, y = ([p[i]["test_accuracy"] for p in pairs] for i in (0, 1))
-        report.finding(f"Test accuracy after {config['budget_epochs']} epochs: " + stats.claim(
+        report.finding(f"Test accuracy after {config.budget_epochs} epochs: " + stats.claim(
             arm_label[a], x, arm_label[b], y, digits=2, scale=100, unit=" points"))
         row = [f"{a} - {b}", stats.paired_difference(x, y).format(2, 100)]
         both = [(p[0]["epochs_to_target"], p[1]["epochs_to_target"]) for p in pairs
@@ -83,7 +78,7 @@ def render(results, report):
         diffs.append(row)
     report.table(["arms", "test accuracy difference, points", f"epochs-to-{100 * target:g}% difference"], diffs,
                  title="Paired differences (same seed: same split, data order and initial weights)")
-    recipe = results.get("recipe") or dataclasses.asdict(recipe_for(config["model"]))  # partial: today's
+    recipe = results.get("recipe") or dataclasses.asdict(recipe_for(config.model))  # partial: today's
     _range_text(config, recipe, best, sweep, tests, report)
     _figures(config, main, sweep, tests, arm_label, report)
 
@@ -93,7 +88,7 @@ def _range_text(config, recipe, best, sweep, tests, report):
                  [(f"{r['arm']['lr']:g}", "diverged" if r.get("diverged") else f"{100 * r['val_accuracy']:.2f}",
                    "" if r.get("diverged") else f"{100 * r['test_accuracy']:.2f}",
                    "**used**" if r["arm"]["lr"] == best else "") for r in sweep],
-                 title=f"Constant-rate sweep (seed 0, {config['budget_epochs']} epochs each; the best is used)")
+                 title=f"Constant-rate sweep (seed 0, {config.budget_epochs} epochs each; the best is used)")
     if tests:
         steep, low = [r["suggested_lr"] for r in tests], [r["min_loss_lr_over_10"] for r in tests]
         each = lambda values: ", ".join(f"{v:.2g}" for v in values)  # noqa: E731
@@ -103,19 +98,19 @@ def _range_text(config, recipe, best, sweep, tests, report):
                       ("best rate of the constant sweep (seed 0)", f"{best:g}" if best else "not run", "")],
                      title="LR range test vs the constant-rate sweep")
         sweep_best = f"{best:g}" if best else "not run"
-        report.finding(f"LR range test ({config['range_steps']} steps, {config['range_min_lr']:g} to "
-                       f"{config['range_max_lr']:g}, Adam): steepest-descent suggestion {_geometric(steep)}; "
+        report.finding(f"LR range test ({config.range_steps} steps, {config.range_min_lr:g} to "
+                       f"{config.range_max_lr:g}, Adam): steepest-descent suggestion {_geometric(steep)}; "
                        f"loss minimum / 10: {_geometric(low)}; best constant rate of the sweep over "
-                       f"{', '.join(f'{lr:g}' for lr in config['sweep_lrs'])}: {sweep_best}.")
+                       f"{', '.join(f'{lr:g}' for lr in config.sweep_lrs)}: {sweep_best}.")
     report.text(
-        f"Every run: the zoo `{config['model']}` with its recipe ({recipe['optimizer']}, batch "
+        f"Every run: the zoo `{config.model}` with its recipe ({recipe['optimizer']}, batch "
         f"{recipe['batch_size']}, label smoothing {recipe['label_smoothing']:g}), "
-        f"{config['budget_epochs']} epochs, only the learning rate differs. One-cycle is the "
+        f"{config.budget_epochs} epochs, only the learning rate differs. One-cycle is the "
         "recipes' `onecycle` (linear warm-up from peak/10 over the first "
         f"{100 * recipe['warmup']:g}% of steps, then cosine decay to 0). The cyclical rate is "
         "`keras_seminar.schedules.CyclicalLearningRate` (triangular), set before every step by a "
         "callback on a constant-rate recipe (the recipes have no cyclical schedule); its half cycle "
-        f"is {config['budget_epochs'] / (2 * config['clr_cycles']):g} epochs, so the budget ends at "
+        f"is {config.budget_epochs / (2 * config.clr_cycles):g} epochs, so the budget ends at "
         "the low bound, as Smith (2017) advises. Both schedules are laid over the budget, so their "
         "time to the target depends on it; the constant rate's does not. Seconds are wall-clock "
         "from the start of `fit` (per-epoch validation included) on a shared 2-core CPU: compare "
@@ -131,7 +126,7 @@ def _range_text(config, recipe, best, sweep, tests, report):
 
 def _figures(config, main, sweep, tests, arm_label, report):
     fig, axes = _report.figure(ncols=3, width=4.2, height=3.3)
-    for i, arm in enumerate(config["arms"]):
+    for i, arm in enumerate(config.arms):
         for j, r in enumerate(main.get(arm, [])):
             acc = 100 * np.asarray(r["history"]["val_accuracy"])
             label = arm_label[arm] if j == 0 else None
@@ -141,7 +136,7 @@ def _figures(config, main, sweep, tests, arm_label, report):
             steps, lrs = zip(*main[arm][0]["lr_trace"])
             axes[2].plot(steps, lrs, color=f"C{i}", label=arm_label[arm])
     for ax, xlabel in ((axes[0], "epoch"), (axes[1], "seconds (shared 2-core CPU)")):
-        ax.axhline(100 * config["target"], color="grey", ls="--", lw=1)
+        ax.axhline(100 * config.target, color="grey", ls="--", lw=1)
         ax.set(xlabel=xlabel, ylabel="validation accuracy, %", title="validation accuracy (dashed: target)")
     axes[2].set(xlabel="step", ylabel="learning rate", title="the rate each arm used (seed 0)")
     _report.legends(axes)
@@ -165,7 +160,7 @@ def _figures(config, main, sweep, tests, arm_label, report):
     axes[1].set(xscale="log", xlabel="constant learning rate", ylabel="final validation accuracy, %",
                 title="constant-rate sweep (seed 0)")
     axes[0].legend(fontsize=7)
-    axes[0].set_xlim(config["range_min_lr"], config["range_max_lr"])
+    axes[0].set_xlim(config.range_min_lr, config.range_max_lr)
     report.save_figure(fig, "lr_range", "LR range test per seed (solid lines: suggested_lr, the "
                        "steepest descent of the smoothed loss; dashed: the loss minimum's rate / 10) "
                        "against the constant-rate sweep.")

@@ -5,30 +5,22 @@ import math
 
 import numpy as np
 from keras_seminar.experiments import _report, _runner, stats
-
-TITLE = "Depth at equal parameter count"
-QUESTION = ("One hidden layer is enough in theory (Cybenko 1989, Hornik 1991); at the same "
-            "number of parameters, do 2-4 narrower layers classify better? (seminar 000: "
-            "'Szükség van egy teljesen kapcsolt hálóban több, mint egy réteg?')")
+from keras_seminar.experiments._config import Count, Dataset, Natural, Positive
+from keras_seminar.experiments._protocol import Experiment, register
 
 
 @dataclasses.dataclass
 class Config:
-    datasets: tuple = ("mnist", "fashion_mnist")
-    params: tuple = (100_000, 1_000_000)  # parameter budgets (weights + biases) of every MLP
-    depths: tuple = (1, 2, 4)             # hidden layers of equal width, ReLU
-    learning_rate: float = 1e-3           # Adam, constant rate, batch 128 (the zoo mlp recipe)
-    batch_size: int = 128
-    max_epochs: int = 60                  # early stopping on the validation loss ends runs first
-    patience: int = 5                     # epochs without a lower val_loss; the best weights are kept
-    train_limit: int | None = None        # None: all 54k training images (6k are validation)
-    test_limit: int | None = None         # None: all 10k test images
-    seeds: int = 5
-
-
-CONFIG = Config()
-SMOKE = Config(datasets=("mnist",), params=(5000,), depths=(1, 2), max_epochs=2, patience=1,
-               train_limit=256, test_limit=128, seeds=2)
+    datasets: tuple[Dataset, ...] = ("mnist", "fashion_mnist")
+    params: tuple[Count, ...] = (100_000, 1_000_000)  # parameter budgets (weights + biases) of every MLP
+    depths: tuple[Count, ...] = (1, 2, 4)  # hidden layers of equal width, ReLU
+    learning_rate: Positive = 1e-3         # Adam, constant rate, batch 128 (the zoo mlp recipe)
+    batch_size: Count = 128
+    max_epochs: Count = 60                 # early stopping on the validation loss ends runs first
+    patience: Natural = 5                  # epochs without a lower val_loss; the best weights are kept
+    train_limit: Count | None = None       # None: all 54k training images (6k are validation)
+    test_limit: Count | None = None        # None: all 10k test images
+    seeds: Count = 5
 
 
 def width_for(depth, params, inputs=784, classes=10):
@@ -39,110 +31,91 @@ def width_for(depth, params, inputs=784, classes=10):
     return max(1, round(w))
 
 
-def run(config, seeds, runs):
-    for params in config.params:  # the cheaper budget first: a complete table at 5 seeds early
-        for dataset in config.datasets:
-            for seed in seeds:
-                data = None
-                for depth in config.depths:
-                    arm = {"dataset": dataset, "params": params, "depth": depth}
-                    if runs.get(arm, seed):
-                        continue
-                    data = data or _runner.load(dataset, seed, config.train_limit, test_limit=config.test_limit)
-                    width = width_for(depth, params)
-                    model = _runner.build_mlp(seed, hidden=(width,) * depth)
-                    history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
-                                          epochs=config.max_epochs, learning_rate=config.learning_rate,
-                                          batch_size=config.batch_size)
-                    best = int(np.argmin(history["val_loss"]))
-                    runs.add(arm, seed, width=width, parameters=model.count_params(),
-                             test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
-                             best_epoch=best + 1, epochs_run=len(history["val_loss"]),
-                             train_accuracy_at_best=history["accuracy"][best],
-                             val_accuracy_at_best=history["val_accuracy"][best], history=history)
-    return {}
+@register
+class Depth(Experiment):
+    name = "depth"
+    title = "Depth at equal parameter count"
+    question = ("One hidden layer is enough in theory (Cybenko 1989, Hornik 1991); at the same "
+                "number of parameters, do 2-4 narrower layers classify better? (seminar 000: "
+                "'Szükség van egy teljesen kapcsolt hálóban több, mint egy réteg?')")
+    config = Config()
+    smoke = dict(datasets=("mnist",), params=(5000,), depths=(1, 2), max_epochs=2, patience=1, train_limit=256,
+                 test_limit=128, seeds=2)
+    headline = ("test_accuracy",)
+
+    def plan(self, config, seeds):
+        """The cheaper budget first (a complete table at 5 seeds early), then data set, seed, depth."""
+        for params in config.params:
+            for dataset in config.datasets:
+                for seed in seeds:
+                    for depth in config.depths:
+                        yield {"dataset": dataset, "params": params, "depth": depth}, seed
+
+    def run_arm(self, config, arm, seed, data):
+        width = width_for(arm["depth"], arm["params"])
+        model = _runner.build_mlp(seed, hidden=(width,) * arm["depth"])
+        history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                                   learning_rate=config.learning_rate, batch_size=config.batch_size)
+        return dict(width=width, parameters=model.count_params(),
+                    test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
+                    best_epoch=best + 1, epochs_run=len(history["val_loss"]),
+                    train_accuracy_at_best=history["accuracy"][best],
+                    val_accuracy_at_best=history["val_accuracy"][best], history=history)
+
+    def render(self, config, results, report):
+        groups = _report.group_runs(results, ("params", "dataset", "depth"),
+                                    order=(config.params, config.datasets, config.depths))
+        first = config.depths[0]
+        rows, diff_rows = [], []
+        for (params, dataset, depth), recs in groups.items():
+            rows.append((dataset, f"{params:,}", depth, recs[0]["width"], f"{recs[0]['parameters']:,}",
+                         stats.percent([r["test_accuracy"] for r in recs]), stats.percent([r["train_accuracy_at_best"] for r in recs]),
+                         f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"))
+            a, b = _report.paired(recs, groups.get((params, dataset, first), []), "test_accuracy")
+            if depth != first and a:
+                diff_rows.append((dataset, f"{params:,}", f"{depth} - {first}", stats.paired_difference(a, b).format(2, 100)))
+                report.finding(f"{dataset}, ~{params:,} parameters: " + stats.claim(
+                    f"{depth} layers", a, f"{first} layer", b, digits=2, scale=100, unit=" points"))
+        report.table(["dataset", "budget", "hidden layers", "width", "parameters", "test accuracy, %",
+                      "train accuracy at the best epoch, %", "best epoch (mean) / most epochs run"], rows,
+                     title="Test accuracy: mean ± 95% CI over seeds (Student t, sample std)")
+        report.table(["dataset", "budget", "depth difference", "test accuracy difference, points"], diff_rows,
+                     title="Paired differences against one hidden layer (same seeds: split, order, init)")
+        stopped = sum(r["epochs_run"] < config.max_epochs for r in results["runs"])
+        report.text(
+            f"Every net: Adam (learning rate {config.learning_rate:g}, batch {config.batch_size}), "
+            f"trained until the validation loss had not improved for {config.patience} epochs "
+            f"(at most {config.max_epochs}); the weights of the best validation-loss epoch are "
+            f"tested. {stopped} of {len(results['runs'])} runs stopped early (their validation loss "
+            f"had not improved for {config.patience} epochs, i.e. they were past their minimum); "
+            f"{len(results['runs']) - stopped} reached the {config.max_epochs}-epoch cap. The "
+            "learning curves below show it run by run. The kept epoch is each run's validation-loss "
+            "minimum, which the deeper nets reach sooner (the best-epoch column): the arms are compared "
+            "as stopped by the same rule, not each at its best test accuracy.\n\nLiterature: the "
+            "universal-approximation theorems (Cybenko 1989, Hornik 1991) say one hidden layer suffices, "
+            "not that it is as parameter-efficient; for permutation-invariant MNIST, Simard et al. (2003) "
+            "report 1.6% error (98.4% accuracy) for a 784-800-10 MLP (~636k parameters) trained with "
+            "cross-entropy, between our two budgets.")
+        _figures(config, groups, report)
 
 
-def _by_arm(results):
-    """`{(dataset, params, depth): [records sorted by seed]}`, in the config's order (budget,
-    data set, depth) whatever order the runs finished in."""
-    config, groups = results["config"], {}
-    for r in sorted(results["runs"], key=lambda r: r["seed"]):
-        groups.setdefault((r["arm"]["dataset"], r["arm"]["params"], r["arm"]["depth"]), []).append(r)
-
-    def order(item):
-        (dataset, params, depth), _ = item
-        return config["params"].index(params), config["datasets"].index(dataset), config["depths"].index(depth)
-
-    return dict(sorted(groups.items(), key=order))
-
-
-def _pct(estimate):
-    return estimate.format(2, 100)
-
-
-def render(results, report):
-    config, groups = results["config"], _by_arm(results)
-    rows, diff_rows = [], []
-    for (dataset, params, depth), recs in groups.items():
-        acc = [r["test_accuracy"] for r in recs]
-        rows.append((dataset, f"{params:,}", depth, recs[0]["width"], f"{recs[0]['parameters']:,}",
-                     _pct(stats.mean_ci(acc)), _pct(stats.mean_ci([r["train_accuracy_at_best"] for r in recs])),
-                     f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"))
-        base = {r["seed"]: r["test_accuracy"] for r in groups.get((dataset, params, config["depths"][0]), [])}
-        pairs = [(r["test_accuracy"], base[r["seed"]]) for r in recs if r["seed"] in base]
-        if depth != config["depths"][0] and pairs:
-            a, b = zip(*pairs)
-            diff_rows.append((dataset, f"{params:,}", f"{depth} - {config['depths'][0]}",
-                              _pct(stats.paired_difference(a, b))))
-            report.finding(f"{dataset}, ~{params:,} parameters: " + stats.claim(
-                f"{depth} layers", a, f"{config['depths'][0]} layer", b, digits=2, scale=100, unit=" points"))
-    report.table(["dataset", "budget", "hidden layers", "width", "parameters", "test accuracy, %",
-                  "train accuracy at the best epoch, %", "best epoch (mean) / most epochs run"], rows,
-                 title="Test accuracy: mean ± 95% CI over seeds (Student t, sample std)")
-    report.table(["dataset", "budget", "depth difference", "test accuracy difference, points"], diff_rows,
-                 title="Paired differences against one hidden layer (same seeds: split, order, init)")
-    stopped = sum(r["epochs_run"] < config["max_epochs"] for r in results["runs"])
-    report.text(
-        f"Every net: Adam (learning rate {config['learning_rate']:g}, batch {config['batch_size']}), "
-        f"trained until the validation loss had not improved for {config['patience']} epochs "
-        f"(at most {config['max_epochs']}); the weights of the best validation-loss epoch are "
-        f"tested. {stopped} of {len(results['runs'])} runs stopped early (their validation loss "
-        f"had not improved for {config['patience']} epochs, i.e. they were past their minimum); "
-        f"{len(results['runs']) - stopped} reached the {config['max_epochs']}-epoch cap. The "
-        "learning curves below show it run by run. The kept epoch is each run's validation-loss "
-        "minimum, which the deeper nets reach sooner (the best-epoch column): the arms are compared "
-        "as stopped by the same rule, not each at its best test accuracy.\n\nLiterature: the universal-approximation theorems (Cybenko 1989, "
-        "Hornik 1991) say one hidden layer suffices, not that it is as parameter-efficient; "
-        "for permutation-invariant MNIST, Simard et al. (2003) report 1.6% error (98.4% "
-        "accuracy) for a 784-800-10 MLP (~636k parameters) trained with cross-entropy, "
-        "between our two budgets.")
-    _curves(results, groups, report)
-
-
-def _curves(results, groups, report):
-    config = results["config"]
-    panels = [(d, p) for d in config["datasets"] for p in config["params"]]
-    fig, axes = _report.figure(ncols=len(config["params"]), nrows=len(config["datasets"]), width=4.6, height=3.4)
+def _figures(config, groups, report):
+    panels = [(d, p) for d in config.datasets for p in config.params]
+    fig, axes = _report.figure(ncols=len(config.params), nrows=len(config.datasets), width=4.6, height=3.4)
     for ax, (dataset, params) in zip(axes, panels):
-        for i, depth in enumerate(config["depths"]):
-            for j, r in enumerate(groups.get((dataset, params, depth), [])):
-                v = r["history"]["val_loss"]
-                ax.plot(np.arange(1, len(v) + 1), v, color=f"C{i}", alpha=0.6, lw=1,
-                        label=f"{depth} layer(s)" if j == 0 else None)
-                ax.plot(r["best_epoch"], v[r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)
+        _report.loss_curves(ax, [(f"{d} layer(s)", groups.get((params, dataset, d), [])) for d in config.depths])
         ax.set(title=f"{dataset}, ~{params:,} params", xlabel="epoch", ylabel="validation loss")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
             ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes)
-    report.save_figure(fig, "curves", "Validation loss per epoch of every run (dots: the kept, "
-                       "best epoch).")
+    report.save_figure(fig, "curves", "Validation loss per epoch of every run (dots: the kept, best epoch).")
     fig, axes = _report.figure(ncols=len(panels), width=3.4, height=3.2)
     for ax, (dataset, params) in zip(axes, panels):
-        done = [d for d in config["depths"] if (dataset, params, d) in groups]
-        est = [stats.mean_ci([r["test_accuracy"] for r in groups[(dataset, params, d)]]) for d in done]
-        ax.errorbar(done, [e.mean * 100 for e in est],
-                    [(e.half_width or 0) * 100 for e in est], fmt="o-", capsize=3)
+        done = [d for d in config.depths if (params, dataset, d) in groups]
+        est = [stats.mean_ci([r["test_accuracy"] for r in groups[(params, dataset, d)]]) for d in done]
+        ax.errorbar(done, [e.mean * 100 for e in est], [(e.half_width or 0) * 100 for e in est], fmt="o-", capsize=3)
         ax.set(title=f"{dataset}, ~{params:,}", xlabel="hidden layers", ylabel="test accuracy, %")
     report.save_figure(fig, "accuracy", "Test accuracy vs depth at equal parameter count (mean, 95% CI).")
+
+

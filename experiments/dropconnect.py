@@ -1,15 +1,13 @@
 """DropConnect vs Dropout at an equal rate on the MLP of Wan et al. (2013), MNIST."""
 
 import dataclasses
-import functools
+from typing import Annotated
 
 import numpy as np
 from keras_seminar.experiments import _report, _runner, stats
+from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, Range, one_of
+from keras_seminar.experiments._protocol import Experiment, register
 
-TITLE = "DropConnect vs Dropout at an equal rate"
-QUESTION = ("Does dropping weights (DropConnect, Wan et al. 2013) regularize a 784-800-800-10 "
-            "ReLU MLP on MNIST better than dropping units (Dropout) at the same rate, and do "
-            "both beat no regularization? (toolbox measured: the package's DropConnectDense)")
 ARMS = ("none", "dropout", "dropconnect")
 LABELS = {"none": "no regularization", "dropout": "Dropout", "dropconnect": "DropConnect"}
 # Wan et al. (2013), MNIST without augmentation, 784-800-800-10 ReLU: test error, % (mean ± std
@@ -21,22 +19,17 @@ LITERATURE = {"none": "1.62 ± 0.04", "dropout": "1.28 ± 0.04", "dropconnect": 
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "mnist"
-    hidden: tuple = (800, 800)   # Wan et al.'s 784-800-800-10 ReLU net
-    arms: tuple = ARMS           # none / Dropout after each hidden layer / DropConnect in each one
-    rate: float = 0.5            # the drop probability of both regularizers (the paper's p = 0.5)
-    learning_rate: float = 1e-3  # Adam, constant, batch 128: the zoo mlp recipe (not the paper's SGD)
-    batch_size: int = 128
-    max_epochs: int = 20         # the budget (15 runs in ~40 min on 2 cores); early stopping may end a run first
-    patience: int = 4            # epochs without a lower val_loss; the best epoch's weights are kept
-    train_limit: int | None = None  # None: all 54k training images (6k are validation)
-    test_limit: int | None = None   # None: all 10k test images
-    seeds: int = 5
-
-
-CONFIG = Config()
-SMOKE = Config(hidden=(32, 32), arms=("dropout", "dropconnect"), max_epochs=2, patience=1, train_limit=256,
-               test_limit=128, seeds=2)
+    dataset: Dataset = "mnist"
+    hidden: tuple[Count, ...] = (800, 800)  # Wan et al.'s 784-800-800-10 ReLU net
+    arms: tuple[one_of(*ARMS), ...] = ARMS  # none / Dropout after each hidden layer / DropConnect in each one
+    rate: Annotated[float, Range(0, 1, high_open=True)] = 0.5  # the drop probability of both (the paper's p = 0.5)
+    learning_rate: Positive = 1e-3  # Adam, constant, batch 128: the zoo mlp recipe (not the paper's SGD)
+    batch_size: Count = 128
+    max_epochs: Count = 20          # the budget (15 runs in ~40 min on 2 cores); early stopping may end a run first
+    patience: Natural = 4           # epochs without a lower val_loss; the best epoch's weights are kept
+    train_limit: Count | None = None  # None: all 54k training images (6k are validation)
+    test_limit: Count | None = None   # None: all 10k test images
+    seeds: Count = 5
 
 
 def options(arm, rate):
@@ -44,98 +37,88 @@ def options(arm, rate):
     return {"none": {}, "dropout": {"dropout": rate}, "dropconnect": {"drop_connect": rate}}[arm]
 
 
-def run(config, seeds, runs):
-    load = functools.partial(_runner.load, config.dataset, train_limit=config.train_limit, test_limit=config.test_limit)
-    for seed, key, data in _runner.pending(runs, seeds, [{"arm": arm} for arm in config.arms], load):
-        arm = key["arm"]
-        model = _runner.build_mlp(seed, hidden=tuple(config.hidden), **options(arm, config.rate))
-        history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
-                              epochs=config.max_epochs, learning_rate=config.learning_rate,
-                              batch_size=config.batch_size)
-        best = int(np.argmin(history["val_loss"]))
-        runs.add(key, seed, test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
-                 best_epoch=best + 1, epochs_run=len(history["val_loss"]),
-                 train_error_at_best=1.0 - history["accuracy"][best],
-                 val_error_at_best=1.0 - history["val_accuracy"][best], history=history)
-    return {}
+@register
+class DropConnect(Experiment):
+    name = "dropconnect"
+    title = "DropConnect vs Dropout at an equal rate"
+    question = ("Does dropping weights (DropConnect, Wan et al. 2013) regularize a 784-800-800-10 "
+                "ReLU MLP on MNIST better than dropping units (Dropout) at the same rate, and do "
+                "both beat no regularization? (toolbox measured: the package's DropConnectDense)")
+    config = Config()
+    smoke = dict(hidden=(32, 32), arms=("dropout", "dropconnect"), max_epochs=2, patience=1, train_limit=256,
+                 test_limit=128, seeds=2)
+    headline = ("test_error",)
 
+    def arms(self, config):
+        return [{"arm": arm} for arm in config.arms]
 
-def _groups(results):
-    groups = {}
-    for r in sorted(results["runs"], key=lambda r: r["seed"]):
-        groups.setdefault(r["arm"]["arm"], []).append(r)
-    return groups
+    def run_arm(self, config, arm, seed, data):
+        model = _runner.build_mlp(seed, hidden=config.hidden, **options(arm["arm"], config.rate))
+        history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                                   learning_rate=config.learning_rate, batch_size=config.batch_size)
+        return dict(test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
+                    best_epoch=best + 1, epochs_run=len(history["val_loss"]),
+                    train_error_at_best=1.0 - history["accuracy"][best],
+                    val_error_at_best=1.0 - history["val_accuracy"][best], history=history)
 
-
-def _paired(recs, base):
-    ref = {r["seed"]: r["test_error"] for r in base}
-    pairs = [(r["test_error"], ref[r["seed"]]) for r in recs if r["seed"] in ref]
-    return tuple(zip(*pairs)) if pairs else ((), ())
-
-
-def render(results, report):
-    config, groups = results["config"], _groups(results)
-    rows = []
-    for arm in config["arms"]:
-        recs = groups.get(arm, [])
-        if not recs:
-            continue
-        err = stats.mean_ci([r["test_error"] for r in recs])
-        rows.append((LABELS[arm], err.format(2, 100), stats.mean_ci([r["val_error_at_best"] for r in recs]).format(2, 100),
-                     stats.mean_ci([r["train_error_at_best"] for r in recs]).format(2, 100),
-                     f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}",
-                     LITERATURE.get(arm, "") if config["hidden"] == [800, 800] else ""))
-    report.table(["arm", "test error, %", "validation error at the best epoch, %",
-                  "train error at the best epoch, % (noise on)", "best epoch (mean) / most epochs run",
-                  "Wan et al. 2013, % (± std, quoted from memory)"], rows,
-                 title="Test error: mean ± 95% CI over seeds (Student t, sample std)")
-    diffs = []
-    for a, b in (("dropconnect", "dropout"), ("dropout", "none"), ("dropconnect", "none")):
-        x, y = _paired(groups.get(a, []), groups.get(b, []))
-        if not x:
-            continue
-        diffs.append((f"{LABELS[a]} - {LABELS[b]}", stats.paired_difference(x, y).format(2, 100)))
-        report.finding("Test error: " + stats.claim(LABELS[a], x, LABELS[b], y, digits=2, scale=100,
-                                                    unit=" points"))
-    report.table(["arms", "test error difference, points"], diffs,
-                 title="Paired differences (same seed: same split, data order and initial weights)")
-    stopped = sum(r["epochs_run"] < config["max_epochs"] for r in results["runs"])
-    capped = len(results["runs"]) - stopped
-    hidden = "-".join(str(h) for h in config["hidden"])
-    report.text(
-        f"Every net: 784-{hidden}-10 ReLU, the zoo `mlp` with `dropout={config['rate']:g}` (after "
-        f"each hidden layer) or `drop_connect={config['rate']:g}` (each hidden layer a "
-        "`DropConnectDense`; the classifier layer is plain in both arms), Adam at a constant "
-        f"{config['learning_rate']:g}, batch {config['batch_size']}, trained until the validation "
-        f"loss had not improved for {config['patience']} epochs (at most {config['max_epochs']}); "
-        f"the best validation-loss epoch's weights are tested on {config['test_limit'] or 10_000:,} "
-        f"test images. {stopped} of {len(results['runs'])} runs stopped early"
-        + (f"; {capped} reached the {config['max_epochs']}-epoch cap (their validation loss had "
-           f"still reached a new low within the last {config['patience']} epochs, so a longer "
-           "budget could lower their error)" if capped else ", none at the epoch cap")
-        + ". The curves below show it run by run.\n\n"
-        "Literature: Wan et al. (2013, ICML, 'Regularization of Neural Networks using "
-        "DropConnect', PMLR 28(3):1058-1066) report on MNIST without augmentation, for this "
-        "784-800-800-10 ReLU net, DropConnect 1.20% ± 0.03, Dropout 1.28% ± 0.04 and no drop "
-        "1.62% ± 0.04 test error (figures quoted from memory of the paper's table; the search "
-        "tool reached the paper's abstract and project page, not the table). Where we differ: "
-        "they trained with SGD for up to 1000 epochs with a decaying rate; here Adam with early "
-        "stopping and a small budget. Their DropConnect draws a mask per example and infers by "
-        "sampling a Gaussian moment match; the package's `DropConnectDense` draws one mask per "
-        "step for the whole batch (the same weights for every example in it) and infers with the "
-        "mean weights, as Dropout does.")
-    _curves(config, groups, report)
+    def render(self, config, results, report):
+        groups = {arm: recs for (arm,), recs in _report.group_runs(results, ("arm",)).items()}
+        rows = []
+        for arm in config.arms:
+            recs = groups.get(arm, [])
+            if recs:
+                rows.append((LABELS[arm], *(stats.percent([r[k] for r in recs]) for k in
+                                            ("test_error", "val_error_at_best", "train_error_at_best")),
+                             f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}",
+                             LITERATURE.get(arm, "") if config.hidden == (800, 800) else ""))
+        report.table(["arm", "test error, %", "validation error at the best epoch, %",
+                      "train error at the best epoch, % (noise on)", "best epoch (mean) / most epochs run",
+                      "Wan et al. 2013, % (± std, quoted from memory)"], rows,
+                     title="Test error: mean ± 95% CI over seeds (Student t, sample std)")
+        diffs = []
+        for a, b in (("dropconnect", "dropout"), ("dropout", "none"), ("dropconnect", "none")):
+            x, y = _report.paired(groups.get(a, []), groups.get(b, []), "test_error")
+            if x:
+                diffs.append((f"{LABELS[a]} - {LABELS[b]}", stats.paired_difference(x, y).format(2, 100)))
+                report.finding("Test error: " + stats.claim(LABELS[a], x, LABELS[b], y, digits=2, scale=100,
+                                                            unit=" points"))
+        report.table(["arms", "test error difference, points"], diffs,
+                     title="Paired differences (same seed: same split, data order and initial weights)")
+        stopped = sum(r["epochs_run"] < config.max_epochs for r in results["runs"])
+        capped = len(results["runs"]) - stopped
+        hidden = "-".join(str(h) for h in config.hidden)
+        report.text(
+            f"Every net: 784-{hidden}-10 ReLU, the zoo `mlp` with `dropout={config.rate:g}` (after "
+            f"each hidden layer) or `drop_connect={config.rate:g}` (each hidden layer a "
+            "`DropConnectDense`; the classifier layer is plain in both arms), Adam at a constant "
+            f"{config.learning_rate:g}, batch {config.batch_size}, trained until the validation "
+            f"loss had not improved for {config.patience} epochs (at most {config.max_epochs}); "
+            f"the best validation-loss epoch's weights are tested on {config.test_limit or 10_000:,} "
+            f"test images. {stopped} of {len(results['runs'])} runs stopped early"
+            + (f"; {capped} reached the {config.max_epochs}-epoch cap (their validation loss had "
+               f"still reached a new low within the last {config.patience} epochs, so a longer "
+               "budget could lower their error)" if capped else ", none at the epoch cap")
+            + ". The curves below show it run by run.\n\n"
+            "Literature: Wan et al. (2013, ICML, 'Regularization of Neural Networks using "
+            "DropConnect', PMLR 28(3):1058-1066) report on MNIST without augmentation, for this "
+            "784-800-800-10 ReLU net, DropConnect 1.20% ± 0.03, Dropout 1.28% ± 0.04 and no drop "
+            "1.62% ± 0.04 test error (figures quoted from memory of the paper's table; the search "
+            "tool reached the paper's abstract and project page, not the table). Where we differ: "
+            "they trained with SGD for up to 1000 epochs with a decaying rate; here Adam with early "
+            "stopping and a small budget. Their DropConnect draws a mask per example and infers by "
+            "sampling a Gaussian moment match; the package's `DropConnectDense` draws one mask per "
+            "step for the whole batch (the same weights for every example in it) and infers with the "
+            "mean weights, as Dropout does.")
+        _curves(config, groups, report)
 
 
 def _curves(config, groups, report):
     fig, axes = _report.figure(ncols=2, width=4.6, height=3.4)
-    for i, arm in enumerate(config["arms"]):
+    _report.loss_curves(axes[0], [(LABELS[arm], groups.get(arm, [])) for arm in config.arms])
+    for i, arm in enumerate(config.arms):
         for j, r in enumerate(groups.get(arm, [])):
-            h = r["history"]
+            h, label = r["history"], LABELS[arm] if j == 0 else None
             epochs = np.arange(1, len(h["val_loss"]) + 1)
-            label = LABELS[arm] if j == 0 else None
-            axes[0].plot(epochs, h["val_loss"], color=f"C{i}", alpha=0.6, lw=1, label=label)
-            axes[0].plot(r["best_epoch"], h["val_loss"][r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)
             axes[1].plot(epochs, 100 * (1 - np.asarray(h["val_accuracy"])), color=f"C{i}", alpha=0.6, lw=1,
                          label=label)
             axes[1].plot(epochs, 100 * (1 - np.asarray(h["accuracy"])), color=f"C{i}", alpha=0.4, lw=1, ls=":")

@@ -2,20 +2,18 @@
 
 import dataclasses
 import time
+from typing import Annotated
 
 import keras
 import numpy as np
 from keras_seminar.experiments import _game_of_life_model as net
 from keras_seminar.experiments import _report, _runner, stats
+from keras_seminar.experiments._config import Count, Natural, NonNegative, Positive, Range
+from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar import backend
 from keras_seminar.datasets import game_of_life
 
-TITLE = "Reverse Game of Life: a CNN under the 2013 and 2020 scores"
-QUESTION = ("How well does a convolutional net conditioned on delta invert Conway's Game of Life "
-            "(25x25 torus, Kaggle's generator), scored the 2013 way (MAE to the recorded start board) "
-            "and the 2020 way (evolve the prediction delta steps, MAE to the stop board), against the "
-            "baselines 'start = stop' and 'all dead'? (seminar 000, data sets)")
 PREDICTORS = ("cnn", "cnn_checked", "cnn_search", "start_is_stop", "all_dead")
 OURS = ("cnn", "cnn_checked", "cnn_search")
 LABELS = {"cnn": "CNN (p > 1/2)", "cnn_checked": "CNN + forward check", "cnn_search": "CNN + search",
@@ -28,34 +26,20 @@ VALIDATION_SEED = 10_000  # validation games of seed s come from generator seed 
 
 @dataclasses.dataclass
 class Config:
-    train: int = 40000          # generated games per seed (Kaggle 2020 recipe, 25x25 torus)
-    test: int = 5000            # held-out games per seed (their own generator seed)
-    validation: int = 5000      # games for early stopping (their own generator seed)
-    layers: int = 6             # 3x3 "valid" convs on the board wrap-padded by `layers`
-    filters: int = 32
-    epochs: int = 20            # at most; early stopping on the validation loss
-    patience: int = 2
-    batch_size: int = 128
-    learning_rate: float = 2e-3  # Adam
-    forward_weight: float = 0.1  # weight of the MSE between the soft-evolved prediction and stop
-    thresholds: tuple = (0.3, 0.4, 0.5)  # candidate boards p > t for the forward check
-    sweeps: int = 20            # greedy bit-flip sweeps of the search (game_of_life.refine)
-    seeds: int = 3
-
-
-CONFIG = Config()
-SMOKE = Config(train=256, test=100, validation=64, layers=2, filters=8, epochs=1, sweeps=2, seeds=2)
-
-
-def _check(config):
-    for name in ("train", "test", "validation", "layers", "filters", "epochs", "patience", "batch_size", "sweeps"):
-        value, low = getattr(config, name), 0 if name == "sweeps" else 1
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"Expected {name} to be an integer >= {low}. Received: {name}={value!r}")
-    if not all(0 < t < 1 for t in config.thresholds):
-        raise ValueError(f"Expected thresholds in (0, 1). Received: thresholds={config.thresholds!r}")
-    if config.forward_weight < 0:
-        raise ValueError(f"Expected forward_weight >= 0. Received: forward_weight={config.forward_weight!r}")
+    train: Count = 40000        # generated games per seed (Kaggle 2020 recipe, 25x25 torus)
+    test: Count = 5000          # held-out games per seed (their own generator seed)
+    validation: Count = 5000    # games for early stopping (their own generator seed)
+    layers: Count = 6           # 3x3 "valid" convs on the board wrap-padded by `layers`
+    filters: Count = 32
+    epochs: Count = 20          # at most; early stopping on the validation loss
+    patience: Count = 2
+    batch_size: Count = 128
+    learning_rate: Positive = 2e-3  # Adam
+    forward_weight: NonNegative = 0.1  # weight of the MSE between the soft-evolved prediction and stop
+    thresholds: tuple[Annotated[float, Range(0, 1, low_open=True, high_open=True)], ...] = (0.3, 0.4, 0.5)
+    #                             candidate boards p > t for the forward check
+    sweeps: Natural = 20        # greedy bit-flip sweeps of the search (game_of_life.refine)
+    seeds: Count = 3
 
 
 def forward_check(candidates, stop, delta):
@@ -72,11 +56,25 @@ def _scores(pred, start, stop, delta):
             for s, v in per.items()}
 
 
-def run(config, seeds, runs):
-    _check(config)
-    for seed in seeds:
-        if runs.get({"arm": "all"}, seed):
-            continue
+@register
+class GameOfLife(Experiment):
+    name = "game_of_life"
+    title = "Reverse Game of Life: a CNN under the 2013 and 2020 scores"
+    question = ("How well does a convolutional net conditioned on delta invert Conway's Game of Life "
+                "(25x25 torus, Kaggle's generator), scored the 2013 way (MAE to the recorded start board) "
+                "and the 2020 way (evolve the prediction delta steps, MAE to the stop board), against the "
+                "baselines 'start = stop' and 'all dead'? (seminar 000, data sets)")
+    config = Config()
+    smoke = dict(train=256, test=100, validation=64, layers=2, filters=8, epochs=1, sweeps=2, seeds=2)
+    headline = ("scores.cnn_search.2020.all",)
+
+    def arms(self, config):
+        return [{"arm": "all"}]  # one net per seed, scored with every predictor
+
+    def data(self, config, arm, seed):
+        return None  # generated in run_arm, from the seed
+
+    def run_arm(self, config, arm, seed, data):
         t0 = time.perf_counter()
         start, stop, delta = game_of_life.generate(config.train, seed=2 * seed)
         t_start, t_stop, t_delta = game_of_life.generate(config.test, seed=2 * seed + 1)
@@ -109,7 +107,7 @@ def run(config, seeds, runs):
         search, search_pick = forward_check(searched + [dead], t_stop, t_delta)
         search_seconds = time.perf_counter() - t1
         preds = {"cnn": cnn, "cnn_checked": checked, "cnn_search": search, "start_is_stop": t_stop, "all_dead": dead}
-        runs.add({"arm": "all"}, seed, scores={k: _scores(v, t_start, t_stop, t_delta) for k, v in preds.items()},
+        return dict(scores={k: _scores(v, t_start, t_stop, t_delta) for k, v in preds.items()},
                  picked=np.bincount(pick, minlength=len(candidates)).tolist(),
                  search_picked=np.bincount(search_pick, minlength=len(candidates)).tolist(),
                  search_seconds=round(search_seconds, 1),
@@ -117,15 +115,18 @@ def run(config, seeds, runs):
                  train_seconds=round(train_seconds, 1), seconds=round(time.perf_counter() - t0, 1),
                  example={"stop": t_stop[:1].tolist(), "start": t_start[:1].tolist(), "cnn": cnn[:1].tolist(),
                           "delta": int(t_delta[0])})
-    return {}
+
+    def render(self, config, results, report):
+        _render(config, results, report)
+
+
 
 
 def _values(recs, predictor, score, d):
     return [r["scores"][predictor][score][d] for r in recs]
 
 
-def render(results, report):
-    config = results["config"]
+def _render(config, results, report):
     recs = sorted(results["runs"], key=lambda r: r["seed"])
     if not recs:
         return
@@ -154,25 +155,25 @@ def render(results, report):
     report.finding(_best_per_score(recs))
     picked = np.sum([r["picked"] for r in recs], axis=0)
     search_picked = np.sum([r["search_picked"] for r in recs], axis=0)
-    names = [f"p > {t:g}" for t in config["thresholds"]] + ["stop board", "all dead"]
+    names = [f"p > {t:g}" for t in config.thresholds] + ["stop board", "all dead"]
     report.text(
         f"Data: Kaggle's 2020 generator (`keras_seminar.datasets.game_of_life`): a random board of density "
         "uniform in [1%, 99%], 5 warm-up steps to the start board, delta uniform in 1..5 steps to the stop "
-        f"board, games with an empty stop board drawn again; 25x25 torus. Per seed {config['train']:,} "
-        f"training and {config['test']:,} test games from their own generator seeds (2s, 2s+1). Net: "
-        f"{config['layers']} 3x3 ReLU convs of {config['filters']} filters on the stop board wrap-padded by "
-        f"{config['layers']} cells (so every cell sees the torus), delta as a one-hot that adds a learned "
-        f"bias in every layer, a 1x1 sigmoid conv to the start board; Adam {config['learning_rate']:g}, "
-        f"batch {config['batch_size']}, at most {config['epochs']} epochs, early stopping on the loss of "
-        f"{config.get('validation', 0):,} validation games (their own generator seed; patience "
-        f"{config.get('patience')}, best weights kept); loss = cross-entropy to the recorded "
-        f"start + {config['forward_weight']:g} x MSE between the prediction evolved delta steps by a soft "
+        f"board, games with an empty stop board drawn again; 25x25 torus. Per seed {config.train:,} "
+        f"training and {config.test:,} test games from their own generator seeds (2s, 2s+1). Net: "
+        f"{config.layers} 3x3 ReLU convs of {config.filters} filters on the stop board wrap-padded by "
+        f"{config.layers} cells (so every cell sees the torus), delta as a one-hot that adds a learned "
+        f"bias in every layer, a 1x1 sigmoid conv to the start board; Adam {config.learning_rate:g}, "
+        f"batch {config.batch_size}, at most {config.epochs} epochs, early stopping on the loss of "
+        f"{config.validation:,} validation games (their own generator seed; patience "
+        f"{config.patience}, best weights kept); loss = cross-entropy to the recorded "
+        f"start + {config.forward_weight:g} x MSE between the prediction evolved delta steps by a soft "
         "life rule (neighbour count n of the probabilities, next = tri(n-3) + p tri(n-2), exact on 0/1 "
         "boards) and the stop board. 'CNN + forward check': per board, among the thresholded nets "
         f"({', '.join(names[:-2])}), the stop board and the dead board, the one whose true evolution is "
         "closest to the stop board (it uses only stop and delta, as a 2020 solver may); its 2013 score is "
         f"that same board's. Picks over all seeds: {dict(zip(names, picked.tolist()))}. 'CNN + search': "
-        f"each of those boards but the dead one improved by {config['sweeps']} sweeps of greedy bit flips "
+        f"each of those boards but the dead one improved by {config.sweeps} sweeps of greedy bit flips "
         "on the true forward rule (`game_of_life.refine`: a lattice of flips more than 2 delta apart is "
         "tried at once, each kept if it lowers the wrong stop cells in its window; the 2020 score never "
         "rises), then the same forward check; picks: "
@@ -194,7 +195,7 @@ def _convergence(recs, config):
     for r in recs:
         val = r["history"]["val_loss"]
         best = int(np.argmin(val)) + 1
-        if len(val) >= config["epochs"] and best > len(val) - config["patience"]:
+        if len(val) >= config.epochs and best > len(val) - config.patience:
             capped += 1
             falls.append(_report.last_fall(val))
         parts.append(f"seed {r['seed']}: {len(val)} epochs, best {best} (val loss {min(val):.4f})")
@@ -202,11 +203,11 @@ def _convergence(recs, config):
     if not capped:
         verdict = "every seed stopped early, its validation loss no longer falling"
     elif all(f is not None and f < tol for f in falls):
-        verdict = (f"{capped} seed(s) reached the {config['epochs']}-epoch cap; their validation loss fell at most "
+        verdict = (f"{capped} seed(s) reached the {config.epochs}-epoch cap; their validation loss fell at most "
                    f"{100 * max(falls):.2f}% over the last 5 epochs, on the plateau by this package's rule "
                    f"(< {100 * tol:g}%)")
     else:
-        verdict = (f"{capped} seed(s) reached the {config['epochs']}-epoch cap with the validation loss still "
+        verdict = (f"{capped} seed(s) reached the {config.epochs}-epoch cap with the validation loss still "
                    f"falling >= {100 * tol:g}% over the last 5 epochs (or too few epochs to tell): budget-limited")
     return (f"Training: {'; '.join(parts)}; {verdict}. Validation loss by epoch, seed {recs[0]['seed']}: "
             f"{[round(v, 4) for v in recs[0]['history']['val_loss']]}; train seconds per seed: "

@@ -1,62 +1,67 @@
 """Goodfellow et al., Deep Learning, Fig. 8.1: does the gradient norm grow while validation error falls?"""
 
 import dataclasses
-import functools
+from typing import Annotated
 
 import keras
 import numpy as np
 from keras_seminar.experiments import _report, _runner, stats
+from keras_seminar.experiments._config import Count, Dataset, Length, Positive, one_of
+from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar.callbacks import GradientNormMonitor, plots
 from keras_seminar.models import build_model
 
-TITLE = "Gradient norms while the validation error falls (Deep Learning, Fig. 8.1)"
-QUESTION = ("Does the gradient norm shrink as training converges, or does it grow while the "
-            "validation error still falls, as in Goodfellow, Bengio & Courville (2016), Fig. 8.1? "
-            "(seminar 000, point (1))")
 SETTINGS = {"constant": "SGD, constant rate", "cosine": "SGD, cosine decay to 0"}
 
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "fashion_mnist"
+    dataset: Dataset = "fashion_mnist"
     # The TF-tutorial CNN, narrowed to fit a CPU: conv5x5 16/32 + dense 128, dropout 0.25.
-    filters: tuple = (16, 32)
-    dense_units: int = 128
+    filters: Annotated[tuple[Count, ...], Length(2)] = (16, 32)
+    dense_units: Count = 128
     # SGD + Nesterov momentum 0.9 (the package's "sgd"); each schedule is one arm, same seeds.
-    schedules: tuple = ("constant", "cosine")
-    learning_rate: float = 0.01
-    batch_size: int = 128
-    epochs: int = 15                     # a fixed budget (Fig. 8.1 is about a long run, not early stopping): 6.3k steps, ~40 min for 10 runs on 2 cores
-    every_n_steps: int = 10              # one gradient norm every 10 steps (also steps per compiled call) ...
-    probe_batch: int = 128               # ... on a fresh random batch of 128 training images
-    train_limit: int | None = None       # None: all 54k training images (6k are validation)
-    test_limit: int | None = None
-    seeds: int = 5
+    schedules: tuple[one_of(*SETTINGS), ...] = ("constant", "cosine")
+    learning_rate: Positive = 0.01
+    batch_size: Count = 128
+    epochs: Count = 15                   # a fixed budget (Fig. 8.1 is about a long run, not early stopping): 6.3k steps, ~40 min for 10 runs on 2 cores
+    every_n_steps: Count = 10            # one gradient norm every 10 steps (also steps per compiled call) ...
+    probe_batch: Count = 128             # ... on a fresh random batch of 128 training images
+    train_limit: Count | None = None     # None: all 54k training images (6k are validation)
+    test_limit: Count | None = None
+    seeds: Count = 5
 
 
-CONFIG = Config()
-SMOKE = Config(epochs=2, every_n_steps=2, probe_batch=32, train_limit=256, test_limit=128, seeds=2)
+@register
+class GradientNorms(Experiment):
+    name = "gradient_norms"
+    title = "Gradient norms while the validation error falls (Deep Learning, Fig. 8.1)"
+    question = ("Does the gradient norm shrink as training converges, or does it grow while the "
+                "validation error still falls, as in Goodfellow, Bengio & Courville (2016), Fig. 8.1? "
+                "(seminar 000, point (1))")
+    config = Config()
+    smoke = dict(epochs=2, every_n_steps=2, probe_batch=32, train_limit=256, test_limit=128, seeds=2)
+    headline = ("test_error",)
 
+    def arms(self, config):
+        return [{"schedule": schedule} for schedule in config.schedules]
 
-def run(config, seeds, runs):
-    arms = [{"schedule": schedule} for schedule in config.schedules]
-    load = functools.partial(_runner.load, config.dataset, train_limit=config.train_limit, test_limit=config.test_limit)
-    for seed, key, data in _runner.pending(runs, seeds, arms, load):
-        schedule = key["schedule"]
+    def run_arm(self, config, arm, seed, data):
         keras.utils.set_random_seed(seed)
-        model = build_model("cnn", filters=tuple(config.filters), dense_units=config.dense_units, dropout=0.25)
+        model = build_model("cnn", filters=config.filters, dense_units=config.dense_units, dropout=0.25)
         monitor = GradientNormMonitor(data.x_train, data.y_train, every_n_steps=config.every_n_steps,
                                       batch_size=config.probe_batch, seed=seed)
         history = _runner.fit(model, data, seed, callbacks=[monitor], model_name="cnn", epochs=config.epochs,
                               steps_per_execution=config.every_n_steps, batch_size=config.batch_size,
-                              learning_rate=config.learning_rate, optimizer="sgd", schedule=schedule)
+                              learning_rate=config.learning_rate, optimizer="sgd", schedule=arm["schedule"])
         h = monitor.history
-        runs.add(key, seed, steps=h["steps"], global_norm=h["global_norm"],
-                 layer_norms=h["layer_norms"], val_error=h["val_error"],
-                 steps_per_epoch=int(np.ceil(len(data.y_train) / config.batch_size)),
-                 test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test), history=history)
-    return {}
+        return dict(steps=h["steps"], global_norm=h["global_norm"], layer_norms=h["layer_norms"],
+                    val_error=h["val_error"], steps_per_epoch=int(np.ceil(len(data.y_train) / config.batch_size)),
+                    test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test), history=history)
+
+    def render(self, config, results, report):
+        _render(config, results, report)
 
 
 def trend(record, settle=2):
@@ -86,11 +91,10 @@ def _spearman(a, b):
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def render(results, report):
-    config = results["config"]
+def _render(config, results, report):
     groups = _report.group_runs(results, ("schedule",))
     rows, values = [], {}
-    for schedule in config["schedules"]:
+    for schedule in config.schedules:
         recs = groups.get((schedule,), [])
         if not recs:
             continue
@@ -114,22 +118,19 @@ def render(results, report):
                        f"the validation error goes from {first.format(2, 100)} % after epoch 1 to "
                        f"{last.format(2, 100)} % after the last.")
     if len(values) == 2:
-        (recs_a, _, a, _), (recs_b, _, b, _) = values[config["schedules"][0]], values[config["schedules"][1]]
-        by_seed = {r["seed"]: x for r, x in zip(recs_b, b)}
-        pairs = [(x, by_seed[r["seed"]]) for r, x in zip(recs_a, a) if r["seed"] in by_seed]
-        if pairs:
-            x, y = zip(*pairs)
+        x, y = _report.paired(*(groups[(s,)] for s in config.schedules[:2]), lambda r: trend(r)[1])
+        if x:
             report.finding("log2 norm ratio, last / third epoch, paired by seed: " + stats.claim(
-                SETTINGS[config["schedules"][0]], x, SETTINGS[config["schedules"][1]], y, digits=2))
+                SETTINGS[config.schedules[0]], x, SETTINGS[config.schedules[1]], y, digits=2))
     report.text(
-        f"Setting: the TF-tutorial CNN narrowed to conv5x5 {config['filters'][0]}/{config['filters'][1]} + "
-        f"dense {config['dense_units']} (dropout 0.25) on {config['dataset']} "
-        f"({'all 54k' if config['train_limit'] is None else config['train_limit']} training images, "
-        f"6k validation, {config['test_limit'] or 10_000:,} test), SGD with Nesterov momentum 0.9 at "
-        f"{config['learning_rate']:g}, batch {config['batch_size']}, {config['epochs']} epochs, one arm "
+        f"Setting: the TF-tutorial CNN narrowed to conv5x5 {config.filters[0]}/{config.filters[1]} + "
+        f"dense {config.dense_units} (dropout 0.25) on {config.dataset} "
+        f"({'all 54k' if config.train_limit is None else config.train_limit} training images, "
+        f"6k validation, {config.test_limit or 10_000:,} test), SGD with Nesterov momentum 0.9 at "
+        f"{config.learning_rate:g}, batch {config.batch_size}, {config.epochs} epochs, one arm "
         "with a constant rate and one with cosine decay to 0 (same seeds: same split, data order and "
-        f"initial weights). Every {config['every_n_steps']} steps the monitor takes the gradient of the "
-        f"training loss on a fresh random batch of {config['probe_batch']} training images (inference "
+        f"initial weights). Every {config.every_n_steps} steps the monitor takes the gradient of the "
+        f"training loss on a fresh random batch of {config.probe_batch} training images (inference "
         "mode: no dropout noise), the 'individual gradient evaluations' of Fig. 8.1. The ratios compare "
         "the mean of those norms in the last epoch with the mean in the first, and with the mean in "
         "the third (past the fall of the first epochs); the rank correlation is taken from epoch 3 on.\n\n"
@@ -153,7 +154,7 @@ def _verdict(log_ratios):
 
 def _figures(config, groups, report):
     fig, axes = _report.figure(ncols=2, width=4.8, height=3.4)
-    for i, schedule in enumerate(config["schedules"]):
+    for i, schedule in enumerate(config.schedules):
         for j, r in enumerate(groups.get((schedule,), [])):
             epochs = np.asarray(r["steps"]) / r["steps_per_epoch"]
             if j == 0:

@@ -2,88 +2,51 @@
 (Saxe et al. 2018), and MNIST with an unsaturated estimator beside its random control."""
 
 import dataclasses
+from typing import Annotated
 
 import keras
 import numpy as np
 from keras_seminar.experiments import _information_render, _information_task, _runner
+from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, Range, one_of
+from keras_seminar.experiments._protocol import Experiment, register
 
-from keras_seminar._validators import check_float, check_int
 from keras_seminar.callbacks.information_plane import estimate_information, random_control
-from keras_seminar.errors import UsageError
 from keras_seminar.training import fit_arrays, recipe_for
 
-TITLE = "Information plane: fitting and compression, tanh vs ReLU"
-QUESTION = ("Do the hidden layers first fit (I(T;Y) rises) and then compress (I(X;T) falls), as "
-            "Shwartz-Ziv & Tishby (2017) report for tanh nets on their 12-bit task, and does a ReLU net "
-            "compress too (Saxe et al. 2018 say no)? And on MNIST, with an estimator that is not "
-            "saturated, is there anything beside its random-activations control? (seminar 000, point (3); "
-            "toolbox measured: keras_seminar.callbacks.information_plane)")
 ACTIVATIONS = ("tanh", "relu")  # the two whose fixed bin ranges `ranges` knows
+Bins = Annotated[int, Range(2)]
 
 
 @dataclasses.dataclass
 class Config:
     # (a), (b): the 12-bit task of Shwartz-Ziv & Tishby (2017), net 12-10-7-5-4-3-2 (see
     # _information_task); all 4,096 inputs are the probe, so log2(4096) = 12 bits is I(X;T)'s ceiling.
-    activations: tuple = ("tanh", "relu")
-    hidden: tuple = (10, 7, 5, 4, 3)
-    train_fraction: float = 0.85     # the paper's 85% training split, a fresh one per run
-    epochs: int = 10_000             # Saxe et al.'s 10^4 epochs (the paper shows up to ~10^4)
-    batch_size: int = 256            # Adam 4e-4, batch 256: Saxe et al.'s replication code
-    learning_rate: float = 4e-4
-    bins: int = 30                   # 30 equal bins over a range fixed for the whole run: tanh [-1, 1];
+    activations: tuple[one_of(*ACTIVATIONS), ...] = ("tanh", "relu")
+    hidden: tuple[Count, ...] = (10, 7, 5, 4, 3)
+    train_fraction: Annotated[float, Range(0, 1, low_open=True, high_open=True)] = 0.85   # the paper's 85% training split, a fresh one per run
+    epochs: Count = 10_000           # Saxe et al.'s 10^4 epochs (the paper shows up to ~10^4)
+    batch_size: Count = 256          # Adam 4e-4, batch 256: Saxe et al.'s replication code
+    learning_rate: Positive = 4e-4
+    bins: Bins = 30                 # 30 equal bins over a range fixed for the whole run: tanh [-1, 1];
     #                                  ReLU [0, the run's largest hidden activation at any measured epoch];
     #                                  the softmax output [0, 1]
-    log_points: int = 40             # measured epochs: 0 and ~40 log-spaced ones up to `epochs`
-    chunk_epochs: int = 100          # epochs of indices built per fit call (memory), all runs at once
-    steps_per_execution: int = 64    # compiled steps per call (TF: one while loop)
-    seeds: int = 20                  # runs per activation (the paper: 50)
+    log_points: Count = 40           # measured epochs: 0 and ~40 log-spaced ones up to `epochs`
+    chunk_epochs: Count = 100        # epochs of indices built per fit call (memory), all runs at once
+    steps_per_execution: Count = 64  # compiled steps per call (TF: one while loop)
+    seeds: Count = 20                # runs per activation (the paper: 50)
     # (c) MNIST: the same narrowing widths, so a few bins per unit leave I(X;T) below log2(N).
-    mnist_dataset: str = "mnist"
-    mnist_hidden: tuple = (10, 7, 5, 4, 3)
-    mnist_epochs: int = 30
-    mnist_batch_size: int = 256
-    mnist_learning_rate: float = 1e-3
-    mnist_bins: int = 3              # equal bins per unit over the same fixed ranges as above; a 5-epoch
+    mnist_dataset: Dataset = "mnist"
+    mnist_hidden: tuple[Count, ...] = (10, 7, 5, 4, 3)
+    mnist_epochs: Count = 30
+    mnist_batch_size: Count = 256
+    mnist_learning_rate: Positive = 1e-3
+    mnist_bins: Bins = 3            # equal bins per unit over the same fixed ranges as above; a 5-epoch
     #                                  pilot (seed 0, tanh): with 4 the random control's I(T;Y) (real labels)
     #                                  matched fc1's estimate, with 30 every layer sat at its ceiling
-    mnist_log_points: int = 16
-    mnist_probe: int | None = None   # test images the informations are estimated on (None: all 10k)
-    mnist_train_limit: int | None = None  # None: all 54k training images
-    mnist_seeds: int = 5             # the first `mnist_seeds` seeds
-
-
-CONFIG = Config()
-SMOKE = Config(hidden=(5, 3), epochs=4, batch_size=512, log_points=3, steps_per_execution=8, seeds=2,
-               mnist_hidden=(4, 3), mnist_epochs=1, mnist_log_points=1, mnist_probe=256,
-               mnist_train_limit=512, mnist_seeds=1)
-
-
-def check(config):
-    """`config` if every field is usable, else a UsageError naming the bad value."""
-    acts = config.activations
-    if not acts or isinstance(acts, str) or any(a not in ACTIVATIONS for a in acts):
-        raise UsageError(f"Expected activations to be a non-empty tuple of {ACTIVATIONS}. Received: "
-                         f"activations={acts!r}")
-    for name in ("hidden", "mnist_hidden"):
-        widths = getattr(config, name)
-        if not widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
-            raise UsageError(f"Expected {name} to be a non-empty tuple of positive integers. Received: "
-                             f"{name}={widths!r}")
-    check_float("train_fraction", config.train_fraction, 0, 1, low_open=True)
-    if config.train_fraction >= 1:
-        raise UsageError(f"Expected train_fraction in (0, 1). Received: train_fraction={config.train_fraction!r}")
-    for name in ("epochs", "batch_size", "log_points", "chunk_epochs", "steps_per_execution", "mnist_epochs",
-                 "mnist_batch_size", "mnist_log_points"):
-        check_int(name, getattr(config, name), 1)
-    check_int("bins", config.bins, 2)
-    check_int("mnist_bins", config.mnist_bins, 2)
-    check_int("mnist_seeds", config.mnist_seeds, 0)
-    check_int("mnist_probe", config.mnist_probe, 2, allow_none=True)
-    check_int("mnist_train_limit", config.mnist_train_limit, 1, allow_none=True)
-    check_float("learning_rate", config.learning_rate, 0, low_open=True)
-    check_float("mnist_learning_rate", config.mnist_learning_rate, 0, low_open=True)
-    return config
+    mnist_log_points: Count = 16
+    mnist_probe: Bins | None = None # test images the informations are estimated on (None: all 10k)
+    mnist_train_limit: Count | None = None  # None: all 54k training images
+    mnist_seeds: Natural = 5           # the first `mnist_seeds` seeds
 
 
 def ranges(activation, hidden_acts, n_hidden):
@@ -116,22 +79,20 @@ def informations(acts_per_epoch, y, bins, layer_ranges, seed, controls="last"):
     return out
 
 
-def _run_sz2017(config, seeds, runs):
-    """Every activation's runs of the 12-bit task still missing, trained together as one model."""
-    arm = lambda activation: {"task": "sz2017", "activation": activation}  # noqa: E731
-    todo = [(a, s) for a in config.activations for s in seeds if not runs.get(arm(a), s)]
-    if not todo:
-        return
+def _run_sz2017(config, todo):
+    """`{(activation, seed): record}` of the 12-bit task's runs `todo`, trained together as one model."""
     stored = []  # per measured epoch: every layer's activations, (4096, K, width)
     accuracies = []
     epochs = _information_task.train(todo, config, lambda e, acts, acc: (stored.append(acts), accuracies.append(acc)))
-    y, n_hidden = _information_task.labels(), len(config.hidden)
+    y, n_hidden, out = _information_task.labels(), len(config.hidden), {}
     for k, (activation, seed) in enumerate(todo):
         acts = [[a[:, k, :] for a in per_epoch] for per_epoch in stored]
         layer_ranges = ranges(activation, acts, n_hidden)
         info = informations(acts, y, config.bins, layer_ranges, seed)
-        runs.add(arm(activation), seed, epochs=epochs, bin_ranges=layer_ranges, **info,
-                 train_accuracy=[a[k][0] for a in accuracies], test_accuracy=[a[k][1] for a in accuracies])
+        out[(activation, seed)] = dict(epochs=epochs, bin_ranges=layer_ranges, **info,
+                                       train_accuracy=[a[k][0] for a in accuracies],
+                                       test_accuracy=[a[k][1] for a in accuracies])
+    return out
 
 
 class _Recorder(keras.callbacks.Callback):
@@ -156,12 +117,8 @@ class _Recorder(keras.callbacks.Callback):
             self._measure(epoch + 1)
 
 
-def _run_mnist(config, seed, runs, activation):
-    arm = {"task": "mnist", "activation": activation}
-    if runs.get(arm, seed):
-        return
-    data = _runner.load(config.mnist_dataset, seed, config.mnist_train_limit, test_limit=config.mnist_probe)
-    model = _runner.build_mlp(seed, hidden=tuple(config.mnist_hidden), activation=activation)
+def _run_mnist(config, data, seed, activation):
+    model = _runner.build_mlp(seed, hidden=config.mnist_hidden, activation=activation)
     recorder = _Recorder(data.x_test, _information_task.log_epochs(config.mnist_epochs, config.mnist_log_points))
     recipe = recipe_for("mlp", epochs=config.mnist_epochs, batch_size=config.mnist_batch_size,
                         learning_rate=config.mnist_learning_rate)
@@ -170,18 +127,46 @@ def _run_mnist(config, seed, runs, activation):
     layer_ranges = ranges(activation, recorder.acts, len(config.mnist_hidden))
     info = informations(recorder.acts, data.y_test, config.mnist_bins, layer_ranges, seed, controls="all")
     test_accuracy = [float(np.mean(a[-1].argmax(-1) == data.y_test)) for a in recorder.acts]
-    runs.add(arm, seed, epochs=recorder.measured, bin_ranges=layer_ranges, **info, test_accuracy=test_accuracy,
-             train_accuracy_per_epoch=[round(v, 5) for v in history.history["accuracy"]], probe=len(data.y_test))
+    return dict(epochs=recorder.measured, bin_ranges=layer_ranges, **info, test_accuracy=test_accuracy,
+                train_accuracy_per_epoch=[round(v, 5) for v in history.history["accuracy"]], probe=len(data.y_test))
 
 
-def run(config, seeds, runs):
-    check(config)
-    _run_sz2017(config, seeds, runs)
-    for seed in seeds[:config.mnist_seeds]:
+@register
+class InformationPlane(Experiment):
+    name = "information_plane"
+    title = "Information plane: fitting and compression, tanh vs ReLU"
+    question = ("Do the hidden layers first fit (I(T;Y) rises) and then compress (I(X;T) falls), as "
+                "Shwartz-Ziv & Tishby (2017) report for tanh nets on their 12-bit task, and does a ReLU net "
+                "compress too (Saxe et al. 2018 say no)? And on MNIST, with an estimator that is not "
+                "saturated, is there anything beside its random-activations control? (seminar 000, point (3); "
+                "toolbox measured: keras_seminar.callbacks.information_plane)")
+    config = Config()
+    smoke = dict(hidden=(5, 3), epochs=4, batch_size=512, log_points=3, steps_per_execution=8, seeds=2,
+                 mnist_hidden=(4, 3), mnist_epochs=1, mnist_log_points=1, mnist_probe=256, mnist_train_limit=512,
+                 mnist_seeds=1)
+    headline = ("test_accuracy",)
+
+    def plan(self, config, seeds):
         for activation in config.activations:
-            _run_mnist(config, seed, runs, activation)
-    return {}
+            for seed in seeds:
+                yield {"task": "sz2017", "activation": activation}, seed
+        for seed in seeds[:config.mnist_seeds]:
+            for activation in config.activations:
+                yield {"task": "mnist", "activation": activation}, seed
 
+    def data(self, config, arm, seed):
+        if arm["task"] == "sz2017":
+            return None  # the 4,096 patterns of _information_task
+        return _runner.load(config.mnist_dataset, seed, config.mnist_train_limit, test_limit=config.mnist_probe)
 
-def render(results, report):
-    _information_render.render(results, report)
+    def run_arm(self, config, arm, seed, data):
+        if arm["task"] == "mnist":
+            return _run_mnist(config, data, seed, arm["activation"])
+        # The 12-bit task's runs still missing train together as one model, the first time one is
+        # asked for (thousands of epochs of 40 tiny nets fit a CPU only so); the loop adds each.
+        todo = [(a["activation"], s) for a, s in self.plan(config, list(range(config.seeds)))
+                if a["task"] == "sz2017" and self.runs.get(a, s) is None]
+        return self.shared("sz2017", None, lambda: _run_sz2017(config, todo))[(arm["activation"], seed)]
+
+    def render(self, config, results, report):
+        _information_render.render(config, results, report)

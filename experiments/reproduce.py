@@ -16,7 +16,7 @@ Example:
 import json
 import os
 
-from keras_seminar.experiments import stats
+from keras_seminar.experiments import _protocol, _run, stats
 
 from keras_seminar import _io
 from keras_seminar.errors import UsageError
@@ -27,8 +27,7 @@ def _load(folder, name):
     if not os.path.exists(path):
         raise UsageError(f"{path} does not exist: compare two finished runs of {name} (NAME.json in each "
                          "folder; a run in progress has only NAME.partial.json).")
-    with open(path) as f:
-        return json.load(f)
+    return _run.read(_protocol.get(name), path, "compare")
 
 
 def _by_arm(results):

@@ -1,49 +1,44 @@
 """White-box and transfer robustness of free, sparse, positive and adversarially trained MLPs."""
 
 import dataclasses
+from typing import Annotated
 
 import keras
 import numpy as np
-from keras_seminar.experiments import _runner
-from keras_seminar.experiments._robustness_render import render  # noqa: F401  (the module's `render`)
+from keras_seminar.experiments import _robustness_render, _runner
+from keras_seminar.experiments._config import Count, Dataset, Natural, NonNegative, Range, one_of
+from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar import adversarial, regularizers
+from keras_seminar.errors import UsageError
 from keras_seminar.training import compile_model, recipe_for
 
-TITLE = "Robustness: FGSM, PGD and transfer attacks on free, sparse, positive and adversarially trained nets"
-QUESTION = ("Are sparse (L1, L1/2) or positive networks more robust to FGSM / PGD than a free one "
-            "or an L2 one, and how do they compare with adversarial training (Goodfellow et al. "
-            "2015, Madry et al. 2018)? (seminar 000: robustness, Romano et al. 2020)")
-
+ARMS = ("free", "l1", "l2", "l12", "nonneg_output", "nonneg_all", "adv_fgsm", "adv_pgd")
+Eps = Annotated[float, Range(0, 1, low_open=True)]  # an L-inf attack size on pixels in [0, 1]
 
 @dataclasses.dataclass
 class Config:
-    datasets: tuple = ("mnist", "fashion_mnist")
-    hidden: tuple = (256,)               # MLP 784-256-10 ReLU, Adam 1e-3
-    arms: tuple = ("free", "l1", "l2", "l12", "nonneg_output", "nonneg_all", "adv_fgsm", "adv_pgd")
-    penalties: dict = dataclasses.field(default_factory=lambda: {"l1": 3e-5, "l2": 1e-4, "l12": 3e-5})
+    datasets: tuple[Dataset, ...] = ("mnist", "fashion_mnist")
+    hidden: tuple[Count, ...] = (256,)   # MLP 784-256-10 ReLU, Adam 1e-3
+    arms: tuple[one_of(*ARMS), ...] = ARMS
+    penalties: dict[one_of("l1", "l2", "l12"), NonNegative] = dataclasses.field(default_factory=lambda: {"l1": 3e-5, "l2": 1e-4, "l12": 3e-5})
     # Adversarial training, crafted per batch against the current weights: adv_fgsm trains on
     # each batch and its FGSM version (Goodfellow's alpha = 0.5 loss mix); adv_pgd on the PGD
     # version alone (Madry et al.), eps 0.3 on MNIST and 0.1 on Fashion-MNIST.
-    train_eps: dict = dataclasses.field(default_factory=lambda: {"mnist": 0.3, "fashion_mnist": 0.1})
-    train_pgd_steps: int = 7             # Madry et al. use 40 on MNIST; 7 fits a CPU (stated)
-    train_pgd_ramp: int = 5              # adv_pgd: eps grows from 0 over these first epochs
-    max_epochs: int = 40                 # early stopping on the (clean) validation loss
-    patience: int = 5
-    eps: tuple = (0.05, 0.1, 0.2, 0.3)   # L-inf attack sizes, pixels in [0, 1]
-    pgd_steps: int = 40
-    pgd_restarts: int = 5                # an image counts as robust only if every restart fails
-    attack_limit: int | None = 5000      # a seeded random test subset per seed; None: all 10k
-    substitute_seed_offset: int = 100    # transfer attacks: PGD crafted on a free MLP of seed + offset
-    train_limit: int | None = None       # None: all 54k training images (6k are validation)
-    test_limit: int | None = None
-    seeds: int = 5
+    train_eps: dict[Dataset, Eps] = dataclasses.field(default_factory=lambda: {"mnist": 0.3, "fashion_mnist": 0.1})
+    train_pgd_steps: Count = 7           # Madry et al. use 40 on MNIST; 7 fits a CPU (stated)
+    train_pgd_ramp: Natural = 5          # adv_pgd: eps grows from 0 over these first epochs (<= max_epochs)
+    max_epochs: Count = 40               # early stopping on the (clean) validation loss
+    patience: Natural = 5
+    eps: tuple[Eps, ...] = (0.05, 0.1, 0.2, 0.3)  # L-inf attack sizes, pixels in [0, 1]
+    pgd_steps: Count = 40
+    pgd_restarts: Count = 5              # an image counts as robust only if every restart fails
+    attack_limit: Count | None = 5000    # a seeded random test subset per seed; None: all 10k
+    substitute_seed_offset: Count = 100  # transfer attacks: PGD crafted on a free MLP of seed + offset
+    train_limit: Count | None = None     # None: all 54k training images (6k are validation)
+    test_limit: Count | None = None
+    seeds: Count = 5
 
-
-CONFIG = Config()
-SMOKE = Config(datasets=("mnist",), arms=("free", "l12", "adv_fgsm", "adv_pgd"), train_pgd_steps=2, train_pgd_ramp=1,
-               max_epochs=1, patience=1, eps=(0.1, 0.3), pgd_steps=2, pgd_restarts=2, attack_limit=64,
-               train_limit=256, test_limit=128, seeds=2)
 
 _OPTIONS = {"nonneg_output": {"output_constraint": "nonneg"}, "nonneg_all": {"kernel_constraint": "nonneg"}}
 _PENALTIES = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2, "l12": regularizers.L12}
@@ -72,9 +67,6 @@ def adversarial_fit(model, data, seed, config, attack, eps, batch_size=128, lear
     plus `"adv_val_loss"` (None during the ramp) for PGD.
     """
     ramp = config.train_pgd_ramp if attack == "pgd" else 0
-    if ramp > config.max_epochs:
-        raise ValueError(f"Expected train_pgd_ramp <= max_epochs ({config.max_epochs}). "
-                         f"Received: train_pgd_ramp={ramp}")
     recipe = recipe_for("mlp", learning_rate=learning_rate, batch_size=batch_size, schedule="constant")
     batches = -(-len(data.y_train) // batch_size)
     compile_model(model, recipe, batches)
@@ -139,24 +131,54 @@ def pgd_accuracy(config, model, x, y, eps, seed, source=None, crafted=None):
     return float(robust.mean())
 
 
-def run(config, seeds, runs):
-    for dataset in config.datasets:
-        for seed in seeds:
-            if all(runs.get({"dataset": dataset, "arm": a}, seed) for a in config.arms):
-                continue
-            data = _runner.load(dataset, seed, config.train_limit, test_limit=config.test_limit)
-            x, y = _runner.test_subset(data, config.attack_limit, seed)
+@register
+class Robustness(Experiment):
+    name = "robustness"
+    title = "Robustness: FGSM, PGD and transfer attacks on free, sparse, positive and adversarially trained nets"
+    question = ("Are sparse (L1, L1/2) or positive networks more robust to FGSM / PGD than a free one "
+                "or an L2 one, and how do they compare with adversarial training (Goodfellow et al. "
+                "2015, Madry et al. 2018)? (seminar 000: robustness, Romano et al. 2020)")
+    config = Config()
+    smoke = dict(datasets=("mnist",), arms=("free", "l12", "adv_fgsm", "adv_pgd"), train_pgd_steps=2,
+                 train_pgd_ramp=1, max_epochs=1, patience=1, eps=(0.1, 0.3), pgd_steps=2, pgd_restarts=2,
+                 attack_limit=64, train_limit=256, test_limit=128, seeds=2)
+    headline = ("test_accuracy",)
+
+    def check(self, config):
+        if "adv_pgd" in config.arms and config.train_pgd_ramp > config.max_epochs:
+            raise UsageError(f"Expected train_pgd_ramp <= max_epochs ({config.max_epochs}). "
+                             f"Received: train_pgd_ramp={config.train_pgd_ramp}")
+        for name, table, needed in (("penalties", config.penalties, [a for a in config.arms if a in _PENALTIES]),
+                                    ("train_eps", config.train_eps, config.datasets if any(
+                                        a.startswith("adv_") for a in config.arms) else [])):
+            if any(k not in table for k in needed):
+                raise UsageError(f"Expected {name} to hold a value for each of {list(needed)}. "
+                                 f"Received: {name}={table!r}")
+
+    def plan(self, config, seeds):
+        for dataset in config.datasets:
+            for seed in seeds:
+                for arm in config.arms:
+                    yield {"dataset": dataset, "arm": arm}, seed
+
+    def _attack_set(self, config, data, dataset, seed):
+        """This seed's attacked images, its substitute (a free MLP of another seed) and the
+        substitute's PGD examples, crafted once for every arm of the seed."""
+        def make():
             substitute, _ = train("free", config, data, dataset, seed + config.substitute_seed_offset)
-            crafted = {}  # the substitute's PGD examples, crafted once for every arm
-            for arm in config.arms:
-                if runs.get({"dataset": dataset, "arm": arm}, seed):
-                    continue
-                model, history = train(arm, config, data, dataset, seed)
-                runs.add({"dataset": dataset, "arm": arm}, seed, **history, epochs_run=len(history["val_loss"]),
-                         test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
-                         attacked_clean=float(np.mean(adversarial.predict_labels(model, x) == y)),
-                         attacked_images=len(y),
-                         fgsm=adversarial.robustness_curve(model, x, y, list(config.eps), "fgsm")["accuracy"],
-                         pgd=[pgd_accuracy(config, model, x, y, e, seed) for e in config.eps],
-                         transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute, crafted) for e in config.eps])
-    return {}
+            return (*_runner.test_subset(data, config.attack_limit, seed), substitute, {})
+
+        return self.shared("attack", (dataset, seed), make)
+
+    def run_arm(self, config, arm, seed, data):
+        x, y, substitute, crafted = self._attack_set(config, data, arm["dataset"], seed)
+        model, history = train(arm["arm"], config, data, arm["dataset"], seed)
+        return dict(**history, epochs_run=len(history["val_loss"]),
+                    test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
+                    attacked_clean=float(np.mean(adversarial.predict_labels(model, x) == y)), attacked_images=len(y),
+                    fgsm=adversarial.robustness_curve(model, x, y, list(config.eps), "fgsm")["accuracy"],
+                    pgd=[pgd_accuracy(config, model, x, y, e, seed) for e in config.eps],
+                    transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute, crafted) for e in config.eps])
+
+    def render(self, config, results, report):
+        _robustness_render.render(config, results, report)

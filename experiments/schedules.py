@@ -3,52 +3,42 @@ LR range test's suggestion against a constant-rate sweep (fast_cnn, Fashion-MNIS
 
 import dataclasses
 import time
+from typing import Annotated
 
 import keras
-from keras_seminar.experiments import _runner
-from keras_seminar.experiments._schedules_render import render  # noqa: F401  (the module's `render`)
+from keras_seminar.experiments import _runner, _schedules_render
+from keras_seminar.experiments._config import Count, Dataset, Fraction, Length, Positive, one_of
+from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar import lr_finder
-from keras_seminar.errors import TrainingDiverged
-from keras_seminar.models import build_model
+from keras_seminar.errors import TrainingDiverged, UsageError
+from keras_seminar.models import build_model, get_spec
 from keras_seminar.schedules import CyclicalLearningRate
 from keras_seminar.training import compile_model, recipe_for
 
-TITLE = "Learning-rate schedules: constant, cyclical, one-cycle"
-QUESTION = ("On the default model (fast_cnn, Fashion-MNIST), how much sooner do a cyclical "
-            "learning rate (Smith 2017, triangular) and the one-cycle policy reach a target "
-            "validation accuracy than a constant rate, and how accurate are they after the same "
-            "short budget? Does the LR range test suggest the rate a constant-rate sweep finds best? "
-            "(toolbox measured: keras_seminar.schedules, the recipes' onecycle, keras_seminar.lr_finder)")
 ARMS = ("constant", "cyclical", "onecycle")
 
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "fashion_mnist"
-    model: str = "fast_cnn"        # its recipe: Adam, batch 256, label smoothing 0.1
+    dataset: Dataset = "fashion_mnist"
+    model: str = "fast_cnn"       # its recipe: Adam, batch 256, label smoothing 0.1
     model_options: dict = dataclasses.field(default_factory=dict)  # builder options (smoke: a tiny net)
-    arms: tuple = ARMS
-    budget_epochs: int = 5         # every arm's fixed budget; one-cycle and CLR are laid over it
-    target: float = 0.91           # validation accuracy whose first epoch counts as "reached"
-    peak_lr: float = 8e-3          # one-cycle: the recipe's peak (starts at peak/10, cosine to 0)
-    clr_bounds: tuple = (8e-4, 8e-3)  # triangular CLR between one-cycle's start and peak
-    clr_cycles: int = 2            # whole cycles in the budget: the run ends at the low bound (Smith)
+    arms: tuple[one_of(*ARMS), ...] = ARMS
+    budget_epochs: Count = 5        # every arm's fixed budget; one-cycle and CLR are laid over it
+    target: Fraction = 0.91          # validation accuracy whose first epoch counts as "reached"
+    peak_lr: Positive = 8e-3         # one-cycle: the recipe's peak (starts at peak/10, cosine to 0)
+    clr_bounds: Annotated[tuple[Positive, ...], Length(2)] = (8e-4, 8e-3)  # triangular CLR between one-cycle's start and peak
+    clr_cycles: Count = 2           # whole cycles in the budget: the run ends at the low bound (Smith)
     # Constant arm: each rate trains on seed 0 for the whole budget; the best final validation
     # accuracy picks the rate all seeds use (its seed-0 run is that sweep run).
-    sweep_lrs: tuple = (1e-3, 2e-3, 4e-3, 8e-3)
-    range_min_lr: float = 1e-5     # LR range test (lr_finder.lr_range_test), one per seed,
-    range_max_lr: float = 1.0      # on a fresh net compiled with the recipe (Adam)
-    range_steps: int = 200
-    train_limit: int | None = None  # None: all 54k training images (6k are validation)
-    test_limit: int | None = None   # None: all 10k test images
-    seeds: int = 5
-
-
-CONFIG = Config()
-SMOKE = Config(model_options={"stackwise_num_filters": (4,), "dense_units": 8},
-               arms=("constant", "cyclical"), budget_epochs=2, target=0.3, clr_cycles=1,
-               sweep_lrs=(8e-3,), range_steps=8, train_limit=512, test_limit=128, seeds=2)
+    sweep_lrs: tuple[Positive, ...] = (1e-3, 2e-3, 4e-3, 8e-3)
+    range_min_lr: Positive = 1e-5    # LR range test (lr_finder.lr_range_test), one per seed,
+    range_max_lr: Positive = 1.0     # on a fresh net compiled with the recipe (Adam)
+    range_steps: Count = 200
+    train_limit: Count | None = None # None: all 54k training images (6k are validation)
+    test_limit: Count | None = None  # None: all 10k test images
+    seeds: Count = 5
 
 
 class _StepSchedule(keras.callbacks.Callback):
@@ -133,31 +123,61 @@ def _range_test(config, data, seed):
             "lrs": result["lrs"].tolist(), "smoothed": result["smoothed"].tolist()}
 
 
-def _sweep(config, data, runs):
-    """The constant rate with the best final validation accuracy on seed 0."""
-    best = None
-    for lr in config.sweep_lrs:
-        key = {"arm": "constant", "lr": lr}
-        rec = runs.get(key, 0)
-        if rec is None:
-            try:
-                rec = runs.add(key, 0, **_train(config, data, "constant", 0, lr))
-            except TrainingDiverged:
-                rec = runs.add(key, 0, diverged=True, val_accuracy=0.0)
-        if best is None or rec["val_accuracy"] > best[0]:
-            best = (rec["val_accuracy"], lr)
-    return best[1]
+@register
+class Schedules(Experiment):
+    name = "schedules"
+    title = "Learning-rate schedules: constant, cyclical, one-cycle"
+    question = ("On the default model (fast_cnn, Fashion-MNIST), how much sooner do a cyclical "
+                "learning rate (Smith 2017, triangular) and the one-cycle policy reach a target "
+                "validation accuracy than a constant rate, and how accurate are they after the same "
+                "short budget? Does the LR range test suggest the rate a constant-rate sweep finds best? "
+                "(toolbox measured: keras_seminar.schedules, the recipes' onecycle, keras_seminar.lr_finder)")
+    config = Config()
+    smoke = dict(model_options={"stackwise_num_filters": (4,), "dense_units": 8}, arms=("constant", "cyclical"),
+                 budget_epochs=2, target=0.3, clr_cycles=1, sweep_lrs=(8e-3,), range_steps=8, train_limit=512,
+                 test_limit=128, seeds=2)
+    headline = ("test_accuracy", "suggested_lr")
 
+    def check(self, config):
+        get_spec(config.model)
+        if not config.clr_bounds[0] < config.clr_bounds[1] or not config.range_min_lr < config.range_max_lr:
+            raise UsageError("Expected clr_bounds and range_min_lr..range_max_lr to be rising ranges. Received: "
+                             f"clr_bounds={config.clr_bounds!r}, range_min_lr={config.range_min_lr!r}, "
+                             f"range_max_lr={config.range_max_lr!r}")
 
-def run(config, seeds, runs):
-    best_lr = _sweep(config, _runner.load(config.dataset, 0, config.train_limit, test_limit=config.test_limit),
-                     runs) if "constant" in config.arms else None
-    for seed in seeds:
-        data = _runner.load(config.dataset, seed, config.train_limit, test_limit=config.test_limit)
-        if not runs.get({"phase": "range_test"}, seed):
-            runs.add({"phase": "range_test"}, seed, **_range_test(config, data, seed))
-        for arm in config.arms:
-            key = {"arm": arm, "lr": best_lr} if arm == "constant" else {"arm": arm}
-            if not runs.get(key, seed):
-                runs.add(key, seed, **_train(config, data, arm, seed, best_lr))
-    return {"best_constant_lr": best_lr, "recipe": dataclasses.asdict(recipe_for(config.model))}
+    def plan(self, config, seeds):
+        """The constant rate's sweep on seed 0 first (its best rate names every seed's constant
+        arm, whose seed-0 run is that sweep run), then per seed the range test and the arms."""
+        if "constant" in config.arms:
+            for lr in config.sweep_lrs:
+                yield {"arm": "constant", "lr": lr}, 0
+        for seed in seeds:
+            yield {"phase": "range_test"}, seed
+            for arm in config.arms:
+                yield ({"arm": arm, "lr": self._best_lr(config)} if arm == "constant" else {"arm": arm}), seed
+
+    def total(self, config, seeds):
+        return len(seeds) * (1 + len(config.arms)) + ("constant" in config.arms) * (len(config.sweep_lrs) - 1)
+
+    def _best_lr(self, config):
+        """The swept constant rate with the best final validation accuracy (the first best)."""
+        if "constant" not in config.arms:
+            return None
+        scores = [self.runs.get({"arm": "constant", "lr": lr}, 0)["val_accuracy"] for lr in config.sweep_lrs]
+        return config.sweep_lrs[scores.index(max(scores))]
+
+    def run_arm(self, config, arm, seed, data):
+        if arm.get("phase") == "range_test":
+            return _range_test(config, data, seed)
+        try:
+            return _train(config, data, arm["arm"], seed, arm.get("lr"))
+        except TrainingDiverged:
+            if "lr" not in arm or seed != 0:
+                raise
+            return {"diverged": True, "val_accuracy": 0.0}  # a sweep rate too high to train
+
+    def summary(self, config):
+        return {"best_constant_lr": self._best_lr(config), "recipe": dataclasses.asdict(recipe_for(config.model))}
+
+    def render(self, config, results, report):
+        _schedules_render.render(config, results, report)

@@ -126,6 +126,11 @@ def mean_ci(values, confidence=CONFIDENCE):
                     confidence)
 
 
+def percent(values, digits=2):
+    """`mean_ci(values)` of fractions as percent text: "97.12 ± 0.35 (n=5)"."""
+    return mean_ci(values).format(digits, 100)
+
+
 def paired_difference(a, b, confidence=CONFIDENCE):
     """`mean_ci(a - b)` for two arms measured on the same seeds (a[i] and b[i]: seed i)."""
     a, b = _values(a, "a"), _values(b, "b")

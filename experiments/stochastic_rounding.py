@@ -6,16 +6,14 @@ import time
 import keras
 import numpy as np
 from keras_seminar.experiments import _report, _runner, stats
+from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, one_of
+from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar import backend
+from keras_seminar.errors import UsageError
 from keras_seminar.fixed_point_sgd import FixedPointSGD
 from keras_seminar.layers import StochasticRounding
 
-TITLE = "Stochastic rounding in 16-bit fixed-point training"
-QUESTION = ("Does an MNIST MLP trained with 16-bit fixed-point weights and activations match "
-            "float32 when rounding is stochastic, and fail or degrade with round-to-nearest "
-            "(Gupta et al. 2015)? At which fractional length FL does round-to-nearest break? "
-            "(toolbox measured: the package's StochasticRounding and FixedPointSGD)")
 ROUNDINGS = ("nearest", "stochastic")
 # Gupta et al. (2015), Fig. 2, MNIST 784-1000-1000-10 ReLU, 16-bit <IL, FL>, quoted from memory
 # (the stored pages the search tool reached give only the abstract): float32 ~1.4% test error;
@@ -26,35 +24,17 @@ LITERATURE = {"float32": "~1.4", ("stochastic", 14): "≈ float32", ("nearest", 
 
 @dataclasses.dataclass
 class Config:
-    dataset: str = "mnist"
-    hidden: tuple = (1000, 1000)  # Gupta et al.'s 784-1000-1000-10 ReLU MLP
-    word_bits: int = 16           # IL + FL (sign included in IL)
-    fractional_bits: tuple = (8, 10, 14)  # FL sweep (the paper's); IL = word_bits - FL
-    roundings: tuple = ROUNDINGS
-    learning_rate: float = 0.01   # plain SGD, no momentum, no weight decay, constant rate
-    batch_size: int = 100
-    epochs: int = 3               # a fixed budget, the same for every arm (2-core CPU: ~35 min)
-    train_limit: int | None = None  # None: all 54k training images (6k are validation)
-    test_limit: int | None = None   # None: all 10k test images
-    seeds: int = 5
-
-
-CONFIG = Config()
-SMOKE = Config(hidden=(16,), fractional_bits=(12,), learning_rate=0.1, epochs=1, train_limit=300, test_limit=100,
-               seeds=2)
-
-
-def arms(config):
-    """`[{"arm": "float32"}, {"arm": "fixed", "fractional_bits": FL, "rounding": r}, ...]`."""
-    for fl in config.fractional_bits:
-        if isinstance(fl, bool) or not isinstance(fl, int) or not 0 <= fl < config.word_bits:
-            raise ValueError(f"Expected fractional_bits in [0, word_bits={config.word_bits}). "
-                             f"Received: fractional_bits={fl!r}")
-    for r in config.roundings:
-        if r not in ROUNDINGS:
-            raise ValueError(f"Expected roundings from {ROUNDINGS}. Received: {r!r}")
-    return [{"arm": "float32"}] + [{"arm": "fixed", "fractional_bits": fl, "rounding": r}
-                                   for fl in config.fractional_bits for r in config.roundings]
+    dataset: Dataset = "mnist"
+    hidden: tuple[Count, ...] = (1000, 1000)  # Gupta et al.'s 784-1000-1000-10 ReLU MLP
+    word_bits: Count = 16         # IL + FL (sign included in IL)
+    fractional_bits: tuple[Natural, ...] = (8, 10, 14)  # FL sweep (the paper's); IL = word_bits - FL, each < word_bits
+    roundings: tuple[one_of(*ROUNDINGS), ...] = ROUNDINGS
+    learning_rate: Positive = 0.01  # plain SGD, no momentum, no weight decay, constant rate
+    batch_size: Count = 100
+    epochs: Count = 3             # a fixed budget, the same for every arm (2-core CPU: ~35 min)
+    train_limit: Count | None = None  # None: all 54k training images (6k are validation)
+    test_limit: Count | None = None   # None: all 10k test images
+    seeds: Count = 5
 
 
 def build(config, arm, seed):
@@ -84,22 +64,42 @@ def build(config, arm, seed):
     return model
 
 
-def run(config, seeds, runs):
-    for seed in seeds:  # seed by seed: every finished seed is a complete paired comparison
-        data = None
-        for arm in arms(config):
-            if runs.get(arm, seed):
-                continue
-            data = data or _runner.load(config.dataset, seed, config.train_limit, test_limit=config.test_limit)
-            model = build(config, arm, seed)
-            start = time.perf_counter()
-            history = backend.fit_reshuffled(model, data.x_train, data.y_train, config.batch_size, seed,  # new order
-                                             epochs=config.epochs, validation_data=data.validation, verbose=0)
-            h = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-            runs.add(arm, seed, test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
-                     val_error=1.0 - h["val_accuracy"][-1], train_error=1.0 - h["accuracy"][-1],
-                     seconds=round(time.perf_counter() - start, 1), history=h)
-    return {}
+@register
+class StochasticRounding16(Experiment):
+    name = "stochastic_rounding"
+    title = "Stochastic rounding in 16-bit fixed-point training"
+    question = ("Does an MNIST MLP trained with 16-bit fixed-point weights and activations match "
+                "float32 when rounding is stochastic, and fail or degrade with round-to-nearest "
+                "(Gupta et al. 2015)? At which fractional length FL does round-to-nearest break? "
+                "(toolbox measured: the package's StochasticRounding and FixedPointSGD)")
+    config = Config()
+    smoke = dict(hidden=(16,), fractional_bits=(12,), learning_rate=0.1, epochs=1, train_limit=300, test_limit=100,
+                 seeds=2)
+    headline = ("test_error",)
+
+    def check(self, config):
+        for fl in config.fractional_bits:
+            if fl >= config.word_bits:
+                raise UsageError(f"Expected fractional_bits below word_bits={config.word_bits}. "
+                                 f"Received: fractional_bits={config.fractional_bits!r}")
+
+    def arms(self, config):
+        """`[{"arm": "float32"}, {"arm": "fixed", "fractional_bits": FL, "rounding": r}, ...]`."""
+        return [{"arm": "float32"}] + [{"arm": "fixed", "fractional_bits": fl, "rounding": r}
+                                       for fl in config.fractional_bits for r in config.roundings]
+
+    def run_arm(self, config, arm, seed, data):
+        model = build(config, arm, seed)
+        start = time.perf_counter()
+        history = backend.fit_reshuffled(model, data.x_train, data.y_train, config.batch_size, seed,  # new order
+                                         epochs=config.epochs, validation_data=data.validation, verbose=0)
+        h = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+        return dict(test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
+                    val_error=1.0 - h["val_accuracy"][-1], train_error=1.0 - h["accuracy"][-1],
+                    seconds=round(time.perf_counter() - start, 1), history=h)
+
+    def render(self, config, results, report):
+        _render(self.arms(config), config, results, report)
 
 
 def _label(arm, word_bits):
@@ -110,54 +110,45 @@ def _label(arm, word_bits):
 
 
 def _literature(arm, config):
-    if config["hidden"] != [1000, 1000] or config["word_bits"] != 16:
+    if config.hidden != (1000, 1000) or config.word_bits != 16:
         return ""
     return LITERATURE.get("float32" if arm["arm"] == "float32" else (arm["rounding"], arm["fractional_bits"]), "")
 
 
-def render(results, report):
-    config = results["config"]
-    arm_list = [a for a in arms(_runner_config(config))]
+def _render(arm_list, config, results, report):
     by_arm = {}
     for r in sorted(results["runs"], key=lambda r: r["seed"]):
-        by_arm.setdefault(_label(r["arm"], config["word_bits"]), []).append(r)
-    base = {r["seed"]: r["test_error"] for r in by_arm.get("float32", [])}
+        by_arm.setdefault(_label(r["arm"], config.word_bits), []).append(r)
     rows, diffs = [], []
     for arm in arm_list:
-        label = _label(arm, config["word_bits"])
+        label = _label(arm, config.word_bits)
         recs = by_arm.get(label, [])
         if not recs:
             continue
-        err = [r["test_error"] for r in recs]
-        rows.append((label, stats.mean_ci(err).format(2, 100),
-                     stats.mean_ci([r["train_error"] for r in recs]).format(2, 100),
+        rows.append((label, stats.percent([r["test_error"] for r in recs]), stats.percent([r["train_error"] for r in recs]),
                      f"{np.mean([r['seconds'] for r in recs]):.0f}", _literature(arm, config)))
-        pairs = [(r["test_error"], base[r["seed"]]) for r in recs if r["seed"] in base]
-        if arm["arm"] == "fixed" and pairs:
-            a, b = zip(*pairs)
+        a, b = _report.paired(recs, by_arm.get("float32", []), "test_error")
+        if arm["arm"] == "fixed" and a:
             diffs.append((f"{label} - float32", stats.paired_difference(a, b).format(2, 100)))
-            report.finding("Test error: " + stats.claim(label, a, "float32", b, digits=2, scale=100,
-                                                        unit=" points"))
+            report.finding("Test error: " + stats.claim(label, a, "float32", b, digits=2, scale=100, unit=" points"))
     report.table(["arm <IL,FL> rounding", "test error, %", "train error (last epoch), %",
                   "seconds per run", "Gupta et al. 2015 (from memory)"], rows,
                  title="Test error after the fixed budget: mean ± 95% CI over seeds (Student t)")
     report.table(["arms", "test error difference, points"], diffs,
                  title="Paired differences vs float32 (same seed: same split, data order, initial weights)")
-    for fl in config["fractional_bits"]:
-        a, b = (by_arm.get(_label({"arm": "fixed", "fractional_bits": fl, "rounding": r}, config["word_bits"]), [])
-                for r in ("nearest", "stochastic"))
-        seeds = sorted({r["seed"] for r in a} & {r["seed"] for r in b})
-        if seeds:
-            x = [next(r["test_error"] for r in a if r["seed"] == s) for s in seeds]
-            y = [next(r["test_error"] for r in b if r["seed"] == s) for s in seeds]
+    for fl in config.fractional_bits:
+        x, y = _report.paired(*(by_arm.get(_label({"arm": "fixed", "fractional_bits": fl, "rounding": r},
+                                                  config.word_bits), []) for r in ("nearest", "stochastic")),
+                              "test_error")
+        if x:
             report.finding(f"FL={fl}: " + stats.claim("round-to-nearest", x, "stochastic rounding", y, digits=2,
                                                        scale=100, unit=" points"))
-    hidden = "-".join(str(h) for h in config["hidden"])
+    hidden = "-".join(str(h) for h in config.hidden)
     report.text(
         f"Every net: 784-{hidden}-10 ReLU, plain SGD (no momentum, no weight decay) at a constant "
-        f"{config['learning_rate']:g}, batch {config['batch_size']}, {config['epochs']} epochs for every arm "
+        f"{config.learning_rate:g}, batch {config.batch_size}, {config.epochs} epochs for every arm "
         "(a fixed budget; the last epoch's weights are tested). Fixed-point arms: every weight and bias is "
-        f"stored in the {config['word_bits']}-bit format <IL, FL> (IL = {config['word_bits']} - FL, sign "
+        f"stored in the {config.word_bits}-bit format <IL, FL> (IL = {config.word_bits} - FL, sign "
         "included): after each step the optimizer (`FixedPointSGD`) writes Round(w - lr * g) with no "
         "float32 master copy, so with round-to-nearest an update below half a grid step 2^-FL is lost; every "
         "Dense output (pre-activation, the GEMM result) is rounded by `StochasticRounding` the arm's way in "
@@ -176,7 +167,7 @@ def _plateau(config, arm_list, by_arm, last=5):
     """How far from its plateau each arm ended: its validation loss's fall over the last epochs."""
     parts = []
     for arm in arm_list:
-        label = _label(arm, config["word_bits"])
+        label = _label(arm, config.word_bits)
         falls = [_report.last_fall(r["history"]["val_loss"], last) for r in by_arm.get(label, [])]
         if falls and None not in falls:
             parts.append(f"{label} {100 * min(falls):.1f}-{100 * max(falls):.1f}%")
@@ -188,14 +179,10 @@ def _plateau(config, arm_list, by_arm, last=5):
             "plateau, and its error is an upper bound on what the arm reaches.")
 
 
-def _runner_config(config):
-    return Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
-
-
 def _curves(config, arm_list, by_arm, report):
     fig, axes = _report.figure(ncols=2, width=4.6, height=3.4)
     for i, arm in enumerate(arm_list):
-        label = _label(arm, config["word_bits"])
+        label = _label(arm, config.word_bits)
         for j, r in enumerate(by_arm.get(label, [])):
             h = r["history"]
             epochs = np.arange(1, len(h["val_accuracy"]) + 1)

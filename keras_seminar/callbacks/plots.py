@@ -12,9 +12,9 @@ __all__ = ["figure", "plot_gradient_norms", "plot_information_plane", "plot_lr_r
            "plot_sparsity", "running_mean", "save"]
 
 
-def figure(ncols=1, nrows=1, width=5.0, height=3.6):
+def figure(ncols=1, nrows=1, width=5.0, height=3.6, dpi=100):
     """`(fig, axes)`: a matplotlib `Figure` of `nrows x ncols` panels, each `width x height`
-    inches; `axes` is a flat list, row by row.
+    inches at `dpi` dots per inch; `axes` is a flat list, row by row.
 
     Example:
         >>> fig, (left, right) = figure(ncols=2)
@@ -24,7 +24,7 @@ def figure(ncols=1, nrows=1, width=5.0, height=3.6):
 
     # `Figure` directly, not pyplot: no global state and no GUI; `savefig` to .png renders with
     # Agg whatever matplotlib's configured backend is.
-    fig = Figure(figsize=(width * ncols, height * nrows), dpi=100)
+    fig = Figure(figsize=(width * ncols, height * nrows), dpi=dpi)
     return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(nrows * ncols)]
 
 

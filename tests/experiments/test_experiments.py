@@ -1,37 +1,32 @@
-"""Every experiment's SMOKE variant runs end to end; results-first ones re-render from JSON."""
+"""Every experiment's SMOKE variant runs end to end and re-renders from its JSON; the command line."""
 
 import json
 import os
-import types
 
 import pytest
-from keras_seminar.experiments import _runner
+from keras_seminar.experiments import _protocol, _run
 
 from keras_seminar.errors import UsageError
 
-RESULTS_FIRST = ("depth", "positivity", "sparsity", "robustness", "stochastic_rounding", "game_of_life",
-                 "gradient_norms")
 
-
-@pytest.mark.parametrize("name", _runner.EXPERIMENTS)
+@pytest.mark.parametrize("name", _protocol.names())
 def test_smoke_variant_writes_report_and_plots(name, smoke_run):
     path, tmp_path = smoke_run(name)
     text = open(path).read()
-    seeds = _runner.resolve(name).SMOKE.seeds
+    seeds = _protocol.get(name).config_for("smoke").seeds
     assert path == tmp_path / f"{name}.md"
     assert "## Evidence" in text and f"seeds: {list(range(seeds))}" in text and "scale: smoke" in text
     assert "| " in text and "± 0.0000" not in text
     pngs = [f for f in os.listdir(tmp_path) if f.endswith(".png")]
     assert pngs and all(f"]({png})" in text for png in pngs)
-    if name in RESULTS_FIRST:
-        results = json.load(open(tmp_path / f"{name}.json"))
-        assert sorted({r["seed"] for r in results["runs"]}) == list(range(seeds))
-        if name == "sparsity":  # a shipped starting point is named as the repo names it, not by this clone's path
-            assert {r["pretrained"] for r in results["runs"] if r["arm"].get("model") == "lenet5"} == {
-                "saved_models/lenet5_fashion_mnist.keras"}
-        assert not os.path.exists(tmp_path / f"{name}.partial.json")
-        os.remove(path)
-        assert open(_runner.render(name, tmp_path)).read() == text  # the report is the JSON's
+    results = json.load(open(tmp_path / f"{name}.json"))
+    assert sorted({r["seed"] for r in results["runs"]}) == list(range(seeds))
+    if name == "sparsity":  # a shipped starting point is named as the repo names it, not by this clone's path
+        assert {r["pretrained"] for r in results["runs"] if r["arm"].get("model") == "lenet5"} == {
+            "saved_models/lenet5_fashion_mnist.keras"}
+    assert not os.path.exists(tmp_path / f"{name}.partial.json")
+    os.remove(path)
+    assert open(_run.render(name, tmp_path)).read() == text  # the report is the JSON's
 
 
 def test_depth_smoke_records_every_arm_and_seed(smoke_run):
@@ -50,21 +45,27 @@ def test_depth_smoke_records_every_arm_and_seed(smoke_run):
     partial = {"fingerprint": {}, "meta": meta, "records": [r for r in results["runs"] if r["seed"] == 0]}
     (tmp_path / "depth.partial.json").write_text(json.dumps(partial))
     os.remove(tmp_path / "depth.json")
-    text = open(_runner.render("depth", tmp_path)).read()
+    text = open(_run.render("depth", tmp_path)).read()
     assert "**Incomplete**: drawn from the 2 runs" in text and "(n=1, no CI)" in text and "unfinished" in text
 
 
-def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path, monkeypatch):
-    with pytest.raises(UsageError, match="Unknown experiment 'nope'"):
-        _runner.run_experiment("nope", out=tmp_path)
+def test_depth_smoke_prints_a_line_per_run(smoke_output):
+    """`keras-seminar experiment depth --smoke`: arm, seed, headline, seconds, k/N and an ETA per run."""
+    lines = [line for line in smoke_output("depth").splitlines() if line[:1].isdigit()]
+    assert [line.split(" ", 1)[0] for line in lines] == ["1/4", "2/4", "3/4", "4/4"]
+    assert lines[0].startswith("1/4 dataset=mnist, params=5000, depth=1, seed 0: test_accuracy 0.")
+    assert all(" s, ETA " in line for line in lines) and lines[-1].endswith("ETA 0 s")
+    assert "Report: " in smoke_output("depth")
+
+
+def test_unknown_experiment_bad_seeds_and_render_without_results(tmp_path):
+    with pytest.raises(UsageError, match="Unknown experiment 'nope'. Expected one of .*'depth'"):
+        _run.run_experiment("nope", out=tmp_path)
     with pytest.raises(UsageError, match="seeds=0"):
-        _runner.run_experiment("depth", smoke=True, seeds=0, out=tmp_path)
+        _run.run_experiment("depth", smoke=True, seeds=0, out=tmp_path)
     with pytest.raises(UsageError, match="does not exist"):
-        _runner.render("depth", tmp_path)
-    old_style = types.SimpleNamespace(__name__="keras_seminar.experiments.old_style", run=lambda config, report, seeds: None)
-    monkeypatch.setattr(_runner, "resolve", lambda name: old_style)
-    with pytest.raises(UsageError, match="no --render"):
-        _runner.render("old_style", tmp_path)
+        _run.render("depth", tmp_path)
+    assert os.listdir(tmp_path) == []
 
 
 def test_cli_subcommand(tmp_path, capsys, monkeypatch):
@@ -72,11 +73,11 @@ def test_cli_subcommand(tmp_path, capsys, monkeypatch):
 
     calls = []  # the run itself is test_smoke_variant_writes_report_and_plots's; here only what the CLI passes on
     with monkeypatch.context() as patch:
-        patch.setattr(_runner, "run_experiment", lambda name, **kw: calls.append((name, kw)) or f"{kw['out']}/x.md")
+        patch.setattr(_run, "run_experiment", lambda name, **kw: calls.append((name, kw)) or f"{kw['out']}/x.md")
         assert main(["experiment", "game-of-life", "--smoke", "--set", "epochs=2", "--seeds", "3",
-                     "--out", str(tmp_path)]) == 0
+                     "--out", str(tmp_path), "--quiet", "--restart"]) == 0
     assert calls == [("game-of-life", {"scale": "smoke", "seeds": 3, "sets": ["epochs=2"], "config_file": None,
-                                       "out": str(tmp_path)})]
+                                       "out": str(tmp_path), "restart": True, "verbose": False})]
     assert f"Report: {tmp_path}/x.md" in capsys.readouterr().out
     assert main(["experiment", "nope", "--smoke", "--out", str(tmp_path)]) == 2
     assert main(["experiment", "depth", "--seeds", "x", "--out", str(tmp_path)]) == 2
@@ -87,23 +88,3 @@ def test_cli_subcommand(tmp_path, capsys, monkeypatch):
     assert main(["experiment", "depth", "--render", "--out", str(tmp_path)]) == 2
     assert "Run the experiment first" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "depth.md")
-
-
-def test_a_resumed_run_says_its_wall_time_covers_only_its_part(tmp_path):
-    from keras_seminar.experiments import _report
-
-    partial = tmp_path / "x.partial.json"
-    fingerprint = {"config": {"a": 1}, "seeds": [0, 1], "backend": "jax"}
-    earlier = {"started": "2026-01-01 10:00 UTC"}
-    first = _runner.Runs(str(partial), fingerprint, meta=earlier)
-    assert "resumed" not in first.meta  # nothing to resume
-    first.add({"arm": "a"}, 0, value=1)
-    meta = {"started": "2026-01-02 10:00 UTC"}
-    again = _runner.Runs(str(partial), fingerprint, meta=meta)
-    assert len(again.records) == 1 and meta["resumed"] == {"runs": 1, "first_started": "2026-01-01 10:00 UTC"}
-    again.add({"arm": "a"}, 1, value=2)
-    third = _runner.Runs(str(partial), fingerprint, meta={"started": "2026-01-03 10:00 UTC"})
-    assert third.meta["resumed"] == {"runs": 2, "first_started": "2026-01-01 10:00 UTC"}  # the first start kept
-    assert _runner.Runs(str(partial), {**fingerprint, "seeds": [0]}, meta={}).meta == {}  # other config: fresh
-    clause = _report._resumed(third.meta["resumed"])
-    assert "resumed 2 earlier runs" in clause and "2026-01-01 10:00 UTC" in clause and _report._resumed(None) == ""

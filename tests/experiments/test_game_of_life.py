@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 from keras_seminar.experiments import _game_of_life_model as net
+from keras_seminar.experiments import _protocol, _run
 from keras_seminar.experiments import game_of_life as experiment
-from keras_seminar.experiments import stochastic_rounding
 
 from keras_seminar.datasets import game_of_life
 
@@ -40,14 +40,15 @@ def test_forward_check_picks_the_candidate_that_evolves_closest_to_stop():
 
 def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="train=0"):
-        experiment._check(experiment.Config(train=0))
+        _run.plan("game_of_life", sets=["train=0"])
     with pytest.raises(ValueError, match=r"thresholds=\(0.5, 1.2\)"):
-        experiment._check(experiment.Config(thresholds=(0.5, 1.2)))
-    with pytest.raises(ValueError, match="fractional_bits=16"):
-        stochastic_rounding.arms(stochastic_rounding.Config(fractional_bits=(8, 16)))
+        _run.plan("game_of_life", sets=["thresholds=0.5,1.2"])
+    with pytest.raises(ValueError, match="fractional_bits=\\(8, 16\\)"):
+        _run.plan("stochastic_rounding", sets=["fractional_bits=8,16"])
     with pytest.raises(ValueError, match="'up'"):
-        stochastic_rounding.arms(stochastic_rounding.Config(roundings=("up",)))
-    assert len(stochastic_rounding.arms(stochastic_rounding.CONFIG)) == 7
+        _run.plan("stochastic_rounding", sets=["roundings=up"])
+    rounding = _protocol.get("stochastic_rounding")
+    assert len(rounding.arms(rounding.config)) == 7
 
 
 def _record(seed, **overall):

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 import pytest
-from keras_seminar.experiments import _fields, _runner
+from keras_seminar.experiments import _fields, _run
 from keras_seminar.experiments._receptive_fields_render import decode, encode
 
 XY = _fields.pixel_coordinates()
@@ -142,4 +142,4 @@ def test_smoke_records_every_arm_and_seed_and_rerenders(smoke_run):
                     "receptive_fields_summary.png"]
     assert all(f"]({png})" in text for png in pngs) and "radius of gyration" in text
     os.remove(path)
-    assert open(_runner.render("receptive_fields", tmp_path)).read() == text
+    assert open(_run.render("receptive_fields", tmp_path)).read() == text

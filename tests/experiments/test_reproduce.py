@@ -13,6 +13,7 @@ def _results(folder, accuracies, command="cmd"):
             for depth, values in accuracies.items() for seed, acc in enumerate(values)]
     folder.mkdir(exist_ok=True)
     (folder / "depth.json").write_text(json.dumps({
+        "experiment": "depth", "title": "Depth", "question": "?", "config": {"depths": [1, 2, 4]},
         "command": command, "device": "cpu", "environment": {"backend": "jax"}, "seeds": [0, 1, 2],
         "started": "2026-01-01", "runs": runs}))
     return folder
@@ -55,10 +56,10 @@ def test_cli_compare_to(tmp_path, capsys):
 
 
 def test_a_tensorflow_report_trained_before_the_reshuffle_fix_says_so():
-    from keras_seminar.experiments import _report, _runner
+    from keras_seminar.experiments import _report, _run
 
     tf = {"experiment": "sparsity", "environment": {"backend": "tensorflow"}}
     assert "Caveat (training order)" in _report._order_caveat(tf)[0] and "26179" in _report._order_caveat(tf)[0]
-    assert _report._order_caveat({**tf, "epoch_order": _runner.EPOCH_ORDER}) == []  # trained reshuffled
+    assert _report._order_caveat({**tf, "epoch_order": _run.EPOCH_ORDER}) == []  # trained reshuffled
     assert _report._order_caveat({**tf, "environment": {"backend": "jax"}}) == []  # JAX reshuffled all along
     assert _report._order_caveat({**tf, "experiment": "information_plane"}) == []  # orders its data itself

@@ -1,11 +1,13 @@
 """The robustness experiment's transfer attack: examples crafted once on the substitute, reused."""
 
 import numpy as np
-from keras_seminar.experiments import _runner, robustness
+from keras_seminar.experiments import _protocol, _runner, robustness
+
+SMOKE = _protocol.get("robustness").config_for("smoke")
 
 
 def test_transfer_examples_are_crafted_once_per_seed_and_reused(monkeypatch):
-    config = robustness.SMOKE
+    config = SMOKE
     source, first, second = (_runner.build_mlp(s, hidden=(8,)) for s in (0, 1, 2))
     rng = np.random.default_rng(0)
     x, y = rng.uniform(size=(16, 28, 28)).astype("float32"), rng.integers(0, 10, 16)
@@ -34,7 +36,7 @@ def test_pgd_training_ramps_eps_and_keeps_only_full_eps_epochs(monkeypatch):
 
     import pytest
 
-    config = dataclasses.replace(robustness.SMOKE, max_epochs=4, patience=4, train_pgd_ramp=2)
+    config = dataclasses.replace(SMOKE, max_epochs=4, patience=4, train_pgd_ramp=2)
     data = _runner.load("mnist", 0, 256, test_limit=64)
     real, sizes = robustness.adversarial.pgd, []
 
@@ -52,5 +54,3 @@ def test_pgd_training_ramps_eps_and_keeps_only_full_eps_epochs(monkeypatch):
     assert history["adv_val_loss"][0] is None and None not in history["adv_val_loss"][1:]
     assert history["best_epoch"] >= 2 and len(history["val_loss"]) == 4
     assert [eps for n, eps in sizes if n == len(data.y_val)] == [0.3] * 3
-    with pytest.raises(ValueError, match="train_pgd_ramp=5"):
-        robustness.adversarial_fit(model, data, 0, dataclasses.replace(config, train_pgd_ramp=5), "pgd", 0.3)

@@ -5,13 +5,13 @@ import json
 import os
 
 import numpy as np
-from keras_seminar.experiments import _runner
+from keras_seminar.experiments import _run
 
 
 def _rerenders(name, tmp_path, path):
     text = open(path).read()
     os.remove(path)
-    assert open(_runner.render(name, tmp_path)).read() == text  # the report is the JSON's
+    assert open(_run.render(name, tmp_path)).read() == text  # the report is the JSON's
     return text
 
 
