@@ -5,7 +5,6 @@ as `kernel_regularizer=` / `activity_regularizer=` and survive a `.keras` round 
 """
 
 import math
-import numbers
 
 import keras
 from keras import ops
@@ -18,14 +17,7 @@ __all__ = ["ActivitySparsity", "Combined", "get", "GroupLasso", "L12", "Lq"]
 
 def _check_factor(value, name):
     """A finite real >= 0 (NumPy scalars included, bools not), returned as a Python float."""
-    if (
-        not isinstance(value, numbers.Real)  # NumPy scalars included
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"Expected {name} to be a finite float >= 0. Received: {name}={value}")
-    return float(value)
+    return check_float(name, value, low=0)
 
 
 def _smoothed_lq_sum(x, q, a):

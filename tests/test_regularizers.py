@@ -203,7 +203,7 @@ def test_keras_file_roundtrip(rng, tmp_path):
         (lambda: R.Lq(q=float("nan")), "q=nan"),
         (lambda: R.Lq(0.5, factor=-1.0), "factor=-1.0"),
         (lambda: R.Lq(0.5, a=0.0), "a=0.0"),
-        (lambda: R.L12(factor="big"), "factor=big"),
+        (lambda: R.L12(factor="big"), r"finite number in \[0, inf\)\. Received: factor='big'"),
         (lambda: R.L12(a=-1), "a=-1"),
         (lambda: R.GroupLasso(axis="rows"), "axis=rows"),
         (lambda: R.GroupLasso(factor=float("inf")), "factor=inf"),
