@@ -140,8 +140,8 @@ def parse_domain(declared, value, fixed=False):
 
     conditions = declared.get_config()["conditions"]
     if fixed:
-        return _HP.Fixed.from_config({"name": name, "value": number(value), "conditions": conditions})
-    if isinstance(value, tuple):
+        value = [value]
+    elif isinstance(value, tuple):
         if not is_float:
             raise UsageError(f"Expected space[{name!r}] to be a list of choices ({name} is not a "
                              f"continuous hyperparameter). Received: space[{name!r}]={value!r}")
@@ -156,16 +156,17 @@ def parse_domain(declared, value, fixed=False):
     if not isinstance(value, list) or not value:
         raise UsageError(f"Expected space[{name!r}] to be a non-empty list of values"
                          f"{' or a (min, max) range' if is_float else ''}. Received: space[{name!r}]={value!r}")
-    values = list(dict.fromkeys(number(v) for v in value))
-    try:
+    try:  # KerasTuner's own checks: one number, string or bool (a Choice: of one type)
+        values = list(dict.fromkeys(number(v) for v in value))
         if len(values) == 1:
             return _HP.Fixed.from_config({"name": name, "value": values[0], "conditions": conditions})
         default = min(values, key=lambda v: _distance(v, declared.default))
         return _HP.Choice.from_config({"name": name, "values": values, "default": default,
                                        "ordered": None, "conditions": conditions})
-    except (TypeError, ValueError) as e:  # KerasTuner's own: one type of value per Choice
-        raise UsageError(f"Expected space[{name!r}] to be values of one type. "
-                         f"Received: space[{name!r}]={value!r} ({e})") from None
+    except (TypeError, ValueError):
+        where, value = ("fixed", value[0]) if fixed else ("space", value)
+        raise UsageError(f"Expected {where}[{name!r}] to be a number, a string or a bool"
+                         f"{'' if fixed else ' (all of one type)'}. Received: {where}[{name!r}]={value!r}") from None
 
 
 def json_space(model_name, space):

@@ -96,14 +96,18 @@ def make_regularizer(kind, strength=1e-4, q=0.5):
 
 
 def width(hp):
-    """The width multiplier hyperparameter (scales a family's filters / units; `scale`)."""
-    return check.check_float("width", hp.Choice("width", WIDTHS, default=1.0), 0, low_open=True)
+    """The width multiplier hyperparameter (scales a family's filters / units; `scale`); at
+    most 8 (wider nets than that would not fit the machines this runs on)."""
+    return check.check_float("width", hp.Choice("width", WIDTHS, default=1.0), 0, 8, low_open=True)
 
 
 def depth(hp, choices, default):
-    """The depth hyperparameter: one of `choices` or the model's own `default`."""
-    return check.check_int("depth", hp.Choice("depth", sorted({*choices, default}), default=default),
-                           minimum=1)
+    """The depth hyperparameter: one of `choices` or the model's own `default`; at most 200
+    (blocks per stage of He et al.'s deepest CIFAR ResNet, ResNet-1202)."""
+    value = hp.Choice("depth", sorted({*choices, default}), default=default)
+    if check.check_int("depth", value, minimum=1) > 200:
+        raise ValueError(f"Expected depth in [1, 200]. Received: depth={value!r}")
+    return value
 
 
 def scale(value, factor):

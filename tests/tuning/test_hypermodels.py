@@ -143,7 +143,7 @@ def test_make_regularizer():
     ({"space": {"batch_size": []}}, "non-empty list"),
     ({"space": {"batch_size": (32, 64)}}, "list of choices"),
     ({"space": {"batch_size": [64, -1]}}, r"Received: batch_size=-1 \(from space\['batch_size'\]\)"),
-    ({"space": {"batch_size": [64, 32.5]}}, "values of one type"),
+    ({"space": {"batch_size": [64, 32.5]}}, "all of one type"),
     ({"space": {"q": [0.0, 0.5]}}, r"Received: q=0.0 \(from space\['q'\]\)"),
     ({"space": {"regularizer_strength": [-1.0]}}, "Received: regularizer_strength=-1.0"),
     ({"space": {"nonneg": ["yes"]}}, "Received: nonneg='yes'"),
@@ -163,3 +163,14 @@ def test_constructor_errors(kwargs, match):
 def test_softmax_has_no_width():
     with pytest.raises(ValueError, match="Unknown hyperparameter 'width' in space for model 'softmax'"):
         ZooHyperModel("softmax", space={"width": [2.0]})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"fixed": {"dropout": [0.5]}}, r"Expected fixed\['dropout'\] to be a number.*Received: fixed\['dropout'\]=\[0.5\]"),
+    ({"space": {"batch_size": [[64]]}}, r"Expected space\['batch_size'\] to be a number.*all of one type"),
+    ({"space": {"width": [100.0]}}, r"width .* \(0, 8\]"),
+    ({"space": {"depth": [10**6]}}, r"Expected depth in \[1, 200\]"),
+])
+def test_values_kerastuner_cannot_hold_or_the_machine_cannot_build(kwargs, match):
+    with pytest.raises(UsageError, match=match):
+        ZooHyperModel("cnn", **kwargs)
