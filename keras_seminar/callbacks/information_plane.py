@@ -34,6 +34,12 @@ __all__ = ["ESTIMATORS", "InformationPlane", "binned_mutual_information", "discr
            "estimate_information", "is_saturated", "kde_mutual_information", "random_control"]
 
 
+def _width(layer):
+    """Units in one example of `layer`'s output (its first output, for a multi-output layer)."""
+    output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
+    return int(np.prod(output.shape[1:]))
+
+
 class InformationPlane(Monitor):
     """Per-epoch I(X;T) and I(T;Y) of chosen layers on a fixed sample, and the information plane.
 
@@ -67,6 +73,9 @@ class InformationPlane(Monitor):
         verbose: 1 prints each measurement.
         bin_range: None, or (lo, hi) of the bins, the same for every layer and epoch.
         control: also estimate the random control at every measurement.
+        max_width: with `layers=None`, measure only the hidden layers of at most this many
+            units (e.g. the probe's size: a wider layer gives every sample its own code), or
+            every hidden layer when none is that narrow. None: every hidden layer.
 
     Example:
         >>> plane = InformationPlane(["fc1", "fc2"], x_val[:1000], y_val[:1000], bins=30,
@@ -74,7 +83,8 @@ class InformationPlane(Monitor):
     """
 
     def __init__(self, layers, x, y, bins=30, estimator="binning", noise_variance=1e-3,
-                 every_n_epochs=1, log_dir=None, verbose=0, bin_range=None, control=False):
+                 every_n_epochs=1, log_dir=None, verbose=0, bin_range=None, control=False,
+                 max_width=None):
         super().__init__(log_dir=log_dir, verbose=verbose)
         if layers is not None and (isinstance(layers, str) or not layers):
             raise UsageError(f"Expected a non-empty list of layers or None. Received: layers={layers!r}")
@@ -86,10 +96,14 @@ class InformationPlane(Monitor):
         self.every_n_epochs = check_int("every_n_epochs", every_n_epochs, 1)
         self.bin_range = check_bin_range(bin_range)
         self.control = check_bool("control", control)
+        self.max_width = check_int("max_width", max_width, 1, allow_none=True)
         self.history = {}
 
     def on_train_begin(self, logs=None):
         layers = hidden_layers(self.model) if self.layers is None else self.layers
+        if self.layers is None and self.max_width is not None:
+            narrow = [layer for layer in layers if _width(layer) <= self.max_width]
+            layers = narrow or layers
         if not layers:
             raise UsageError(f"Model {self.model.name!r} has no hidden layer to measure; pass layers=.")
         self._extractor, self.layer_names = activation_model(self.model, layers)

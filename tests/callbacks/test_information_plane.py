@@ -214,3 +214,15 @@ def test_random_control_with_real_or_permuted_labels(rng):
     assert shuffled[0] == real[0]  # the same random activations for both
     noise = np.random.default_rng(3).standard_normal(t.shape) * t.std(axis=0) + t.mean(axis=0)
     assert real == estimate_information(noise, y, **options)  # ... with the labels as they are
+
+
+def test_max_width_keeps_the_narrow_hidden_layers_or_all_when_none_is(rng):
+    x, y = rng.normal(size=(40, 5)).astype("float32"), rng.integers(0, 2, 40)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(200, activation="tanh", name="a"),
+                              keras.layers.Dense(4, activation="tanh", name="b"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert _fit_plane(model, x, y, bins=3, max_width=40)[0].layer_names == ["b"]
+    assert _fit_plane(model, x, y, bins=3, max_width=2)[0].layer_names == ["a", "b"]
+    with pytest.raises(ValueError, match="max_width=0"):
+        InformationPlane(None, x, y, max_width=0)

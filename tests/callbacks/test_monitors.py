@@ -32,12 +32,14 @@ def test_all_monitors_in_one_fit(tmp_path, rng):
     for name in ("gradient_norms", "sparsity", "information_plane"):
         assert os.path.getsize(tmp_path / f"{name}.png") > 1000
         assert os.path.exists(tmp_path / f"{name}.npz")
-    assert callbacks[2].layer_names == ["conv", "fc"]
+    # By default only the layers at most as wide as the probe (32): conv's 64 units would saturate.
+    assert callbacks[2].layer_names == ["fc"] and callbacks[2].bins == 3
     events = EventAccumulator(str(tmp_path / "train"), size_guidance={"images": 0, "histograms": 0})
     events.Reload()
     tags = events.Tags()
     assert "filters/conv" in tags["images"] and "sequential_fc_kernel/gradient" in tags["histograms"]
     assert {"gradient_norm/global", "sparsity/dead_units/fc", "information/I_TY/fc"} <= set(tags["scalars"])
+    assert "information/I_TY/conv" not in tags["scalars"]
     assert "epoch_loss" not in tags["scalars"]  # scalars stay with the main TensorBoard callback
 
 
@@ -77,7 +79,7 @@ def test_monitors_see_every_package_layer(tmp_path, rng):
     y = rng.integers(0, 3, 32)
     model = _every_package_layer()
     gradients, sparsity, plane, tb = make_monitors("gradients,sparsity,infoplane,filters", str(tmp_path),
-                                                   x[:16], y[:16], bins=4)
+                                                   x[:16], y[:16], bins=4, infoplane_max_width=None)
     model.fit(x, y, batch_size=16, epochs=1, callbacks=[gradients, sparsity, plane, tb], verbose=0)
     # Layers are chosen by what they compute. RandomShift is the identity at inference and
     # Flatten only reshapes: not measured; a Conv2D whose output goes only into MaxoutChannels
