@@ -47,8 +47,7 @@ def prepare(plan):
     keras.utils.set_random_seed(c.seed)
     data = datasets.load(c.dataset, c.validation_split, c.seed, c.data_dir)
     a = prepare_arrays(data, train_limit=c.train_limit, test_limit=c.test_limit)
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = ((a.x_train, a.y_train), a.validation,
-                                                            (a.x_test, a.y_test))
+    x_train, y_train, x_val, y_val = a.x_train, a.y_train, a.x_val, a.y_val
     if c.compile_cache:
         backend.enable_compilation_cache(c.compile_cache)
     scope, replicas = backend.data_parallel_scope() if c.distribute else (
@@ -58,7 +57,7 @@ def prepare(plan):
                          f"Received: batch_size={plan.recipe.batch_size}")
     if replicas > 1:  # every batch, the last one too, must split evenly over the devices
         (x_train, y_train), (x_val, y_val) = _even(x_train, y_train, replicas), _even(x_val, y_val, replicas)
-    return Prepared(data, x_train, y_train, x_val, y_val, x_test, y_test, replicas, scope)
+    return Prepared(data, x_train, y_train, x_val, y_val, a.x_test, a.y_test, replicas, scope)
 
 
 def fit(plan, p):
