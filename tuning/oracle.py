@@ -16,6 +16,9 @@ import keras_tuner
 
 from keras_seminar._io import atomic_write
 
+__all__ = ["GuardedBayesianOracle", "GuardedHyperbandOracle", "GuardedOracle",
+           "GuardedRandomSearchOracle", "make_oracle", "ORACLES"]
+
 
 class GuardedOracle(keras_tuner.Oracle):
     """What the search adds to KerasTuner's `Oracle`, through its public methods
@@ -31,6 +34,7 @@ class GuardedOracle(keras_tuner.Oracle):
         self.trial_owners = {}
         self.progress = progress
         self._session = None  # (start time, trials ended before) of this process's search
+        self._started = {}  # trial_id -> when this process handed it out
 
     def score_trial(self, trial):
         super().score_trial(trial)
@@ -45,6 +49,7 @@ class GuardedOracle(keras_tuner.Oracle):
         trial = super().create_trial(tuner_id)
         if trial.status == "RUNNING":
             self.trial_owners[trial.trial_id] = tuner_id
+            self._started[trial.trial_id] = time.monotonic()
         return trial
 
     def end_trial(self, trial):
@@ -90,7 +95,9 @@ class GuardedOracle(keras_tuner.Oracle):
         elapsed, finished = time.monotonic() - start, max(1, done - before)
         eta = "" if total is None or done >= total else \
             f"; ETA {_duration(elapsed / finished * (total - done))}"
-        head = f"trial {done}/{total or '?'} (id {trial.trial_id})"
+        took = self._started.pop(trial.trial_id, None)
+        took = f" in {_duration(time.monotonic() - took)}" if took is not None else ""
+        head = f"trial {done}/{total or '?'} (id {trial.trial_id}{took})"
         if trial.status == "COMPLETED":
             if self.progress:
                 print(f"{head}: {name} {trial.score:.4f}; {best_text}{eta}", flush=True)
