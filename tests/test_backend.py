@@ -94,3 +94,37 @@ def test_compiled_function_takes_new_scalars_and_refuses_a_non_scalar_loss():
         np.testing.assert_allclose(keras.ops.convert_to_numpy(scaled(x, np.float32(k))), k * x)
     with pytest.raises(ValueError, match=r"scalar. Received: a value of shape \(2, 3\)"):
         backend.compile_function(lambda t: backend.value_and_input_grad(lambda u: u * 2, t)[1], [])(x)
+
+
+def _framework_uses(root):
+    """`path: name` of every import of, or comparison with the name of, TensorFlow, JAX or
+    torch in the package outside `keras_seminar/backend/`."""
+    import ast
+    import os
+
+    frameworks = {"tensorflow", "jax", "torch"}
+    found = []
+    for dirpath, _, files in os.walk(os.path.join(root, "keras_seminar")):
+        if os.path.join("keras_seminar", "backend") in dirpath:
+            continue
+        for name in (f for f in files if f.endswith(".py")):
+            path = os.path.join(dirpath, name)
+            with open(path) as f:
+                tree = ast.parse(f.read(), path)
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) else
+                         [c.value for c in [node.left, *node.comparators]
+                          if isinstance(c, ast.Constant)] if isinstance(node, ast.Compare) else [])
+                found += [f"{os.path.relpath(path, root)}: {n}" for n in names
+                          if isinstance(n, str) and n.split(".")[0] in frameworks]
+    return found
+
+
+def test_only_the_backend_package_knows_the_frameworks():
+    """No module outside keras_seminar/backend/ imports TensorFlow, JAX or torch, or branches
+    on the backend's name (tensorflow_datasets, an optional data source, is not TensorFlow)."""
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert _framework_uses(root) == []
