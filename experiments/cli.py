@@ -14,6 +14,8 @@ from keras_seminar.experiments import _protocol, _run, reproduce
 
 from keras_seminar.errors import UsageError
 
+__all__ = ["add_command", "run"]
+
 
 def _positive_int(text):
     try:

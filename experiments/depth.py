@@ -8,6 +8,8 @@ from keras_seminar.experiments import _report, _runner, stats
 from keras_seminar.experiments._config import Count, Dataset, Natural, Positive
 from keras_seminar.experiments._protocol import Experiment, register
 
+__all__ = ["Config", "Depth", "width_for"]
+
 
 @dataclasses.dataclass
 class Config:

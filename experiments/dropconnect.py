@@ -8,6 +8,8 @@ from keras_seminar.experiments import _report, _runner, stats
 from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, Range, one_of
 from keras_seminar.experiments._protocol import Experiment, register
 
+__all__ = ["ARMS", "Config", "DropConnect", "LABELS", "LITERATURE", "options"]
+
 ARMS = ("none", "dropout", "dropconnect")
 LABELS = {"none": "no regularization", "dropout": "Dropout", "dropconnect": "DropConnect"}
 # Wan et al. (2013), MNIST without augmentation, 784-800-800-10 ReLU: test error, % (mean ± std

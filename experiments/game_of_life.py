@@ -14,6 +14,9 @@ from keras_seminar.experiments._protocol import Experiment, register
 from keras_seminar import backend
 from keras_seminar.datasets import game_of_life
 
+__all__ = ["Config", "DELTAS", "forward_check", "GameOfLife", "GOAL", "LABELS", "OURS",
+           "PREDICTORS", "SCORES", "VALIDATION_SEED"]
+
 PREDICTORS = ("cnn", "cnn_checked", "cnn_search", "start_is_stop", "all_dead")
 OURS = ("cnn", "cnn_checked", "cnn_search")
 LABELS = {"cnn": "CNN (p > 1/2)", "cnn_checked": "CNN + forward check", "cnn_search": "CNN + search",

@@ -12,6 +12,8 @@ from keras_seminar.experiments._protocol import Experiment, register
 from keras_seminar.callbacks import GradientNormMonitor, plots
 from keras_seminar.models import build_model
 
+__all__ = ["Config", "GradientNorms", "SETTINGS", "trend"]
+
 SETTINGS = {"constant": "SGD, constant rate", "cosine": "SGD, cosine decay to 0"}
 
 

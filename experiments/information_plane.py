@@ -13,6 +13,8 @@ from keras_seminar.experiments._protocol import Experiment, register
 from keras_seminar.callbacks.information_plane import estimate_information, random_control
 from keras_seminar.training import fit_arrays, recipe_for
 
+__all__ = ["ACTIVATIONS", "Bins", "Config", "InformationPlane", "informations", "ranges"]
+
 ACTIVATIONS = ("tanh", "relu")  # the two whose fixed bin ranges `ranges` knows
 Bins = Annotated[int, Range(2)]
 

@@ -13,6 +13,8 @@ from keras_seminar.experiments._protocol import Experiment, register
 from keras_seminar import adversarial
 from keras_seminar.models import build_model
 
+__all__ = ["ARMS", "build", "Config", "Eps", "Positivity"]
+
 ARMS = ("free", "nonneg_all", "nonneg_output")  # constraints: none / every kernel / hidden->output
 Eps = Annotated[float, Range(0, 1, low_open=True)]  # an L-inf attack size on pixels in [0, 1]
 _INITS = {"glorot_uniform": lambda: "glorot_uniform",

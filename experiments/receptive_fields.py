@@ -28,6 +28,8 @@ from keras_seminar.experiments._receptive_fields_render import ARMS, DISTANCES, 
 
 from keras_seminar import regularizers
 
+__all__ = ["Config", "ReceptiveFields"]
+
 
 @dataclasses.dataclass
 class Config:

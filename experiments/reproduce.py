@@ -21,6 +21,8 @@ from keras_seminar.experiments import _protocol, _run, stats
 from keras_seminar import _io
 from keras_seminar.errors import UsageError
 
+__all__ = ["compare", "write"]
+
 
 def _load(folder, name):
     path = os.path.join(str(folder), f"{name}.json")

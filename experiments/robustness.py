@@ -13,6 +13,9 @@ from keras_seminar import adversarial, regularizers
 from keras_seminar.errors import UsageError
 from keras_seminar.training import compile_model, recipe_for
 
+__all__ = ["adversarial_fit", "ARMS", "build", "Config", "Eps", "pgd_accuracy", "Robustness",
+           "train"]
+
 ARMS = ("free", "l1", "l2", "l12", "nonneg_output", "nonneg_all", "adv_fgsm", "adv_pgd")
 Eps = Annotated[float, Range(0, 1, low_open=True)]  # an L-inf attack size on pixels in [0, 1]
 

@@ -16,6 +16,8 @@ from keras_seminar.models import build_model, get_spec
 from keras_seminar.schedules import CyclicalLearningRate
 from keras_seminar.training import compile_model, recipe_for
 
+__all__ = ["ARMS", "Config", "Schedules"]
+
 ARMS = ("constant", "cyclical", "onecycle")
 
 

@@ -20,6 +20,9 @@ from keras_seminar.experiments._protocol import Experiment, register
 from keras_seminar import regularizers, saving
 from keras_seminar.models import get_spec
 
+__all__ = ["Config", "finetune", "magnitude_threshold", "PENALTIES", "Penalty", "penalty", "prune",
+           "REPO", "Sparsity"]
+
 PENALTIES = ("none", "l1", "l2", "l12", "lq03", "group_lasso")
 Penalty = one_of(*PENALTIES)
 

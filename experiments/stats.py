@@ -25,6 +25,9 @@ import numpy as np
 
 from keras_seminar.errors import UsageError
 
+__all__ = ["claim", "CONFIDENCE", "Estimate", "mean_ci", "paired_difference", "percent",
+           "t_quantile"]
+
 CONFIDENCE = 0.95
 
 

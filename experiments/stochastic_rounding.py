@@ -14,6 +14,8 @@ from keras_seminar.errors import UsageError
 from keras_seminar.fixed_point_sgd import FixedPointSGD
 from keras_seminar.layers import StochasticRounding
 
+__all__ = ["build", "Config", "LITERATURE", "ROUNDINGS", "StochasticRounding16"]
+
 ROUNDINGS = ("nearest", "stochastic")
 # Gupta et al. (2015), Fig. 2, MNIST 784-1000-1000-10 ReLU, 16-bit <IL, FL>, quoted from memory
 # (the stored pages the search tool reached give only the abstract): float32 ~1.4% test error;

@@ -9,6 +9,8 @@ import pytest
 
 import keras_seminar
 
+__all__ = ["test_constraints_star_import_is_the_api", "test_public_module_declares_all"]
+
 
 def _public_modules():
     names = ["keras_seminar"]

@@ -10,6 +10,8 @@ import json
 
 from keras_seminar.cli import _json_dict, _nonneg_int, _positive_int
 
+__all__ = ["add_command", "run"]
+
 
 def add_command(subparsers):
     from keras_seminar.tuning.config import TUNERS

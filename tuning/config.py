@@ -20,6 +20,8 @@ from keras_seminar import _validators as check
 from keras_seminar import datasets, models
 from keras_seminar.errors import UsageError
 
+__all__ = ["SearchConfig", "TUNERS"]
+
 TUNERS = ("bayesian", "hyperband", "random")
 _TUPLE = "__tuple__"
 

@@ -41,6 +41,9 @@ import time
 
 from keras_seminar.errors import UsageError
 
+__all__ = ["free_port", "listen", "role", "run_chief", "serve", "start_workers",
+           "worker_environment"]
+
 
 def role():
     """"local", "chief" or "worker", from the KERASTUNER_* environment variables."""

@@ -26,6 +26,8 @@ from keras_seminar.errors import UsageError
 from keras_seminar.models import hyperparameters
 from keras_seminar.training import compile_model
 
+__all__ = ["declared_space", "json_space", "parse_domain", "restricted_space", "ZooHyperModel"]
+
 _HP = keras_tuner.engine.hyperparameters
 
 

@@ -11,6 +11,8 @@ from keras_seminar import saving
 from keras_seminar._io import atomic_write, atomic_write_json
 from keras_seminar._provenance import environment
 
+__all__ = ["export", "print_table", "trial_rows"]
+
 
 def trial_rows(oracle):
     """One dict per trial: id, status, score, tuner, then the hyperparameter values."""

@@ -34,6 +34,8 @@ from keras_seminar._io import clean_stale
 from keras_seminar.errors import UsageError
 from keras_seminar.training import images_to_inputs
 
+__all__ = ["run", "search"]
+
 
 def search(model_name="cnn", dataset="fashion_mnist", tuner="bayesian", max_trials=10, epochs=None,
            seed=0, directory="tuning_runs", project_name=None, train_limit=None, val_limit=None,

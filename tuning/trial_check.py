@@ -15,6 +15,8 @@ import keras_tuner
 
 from keras_seminar.training import health_warnings
 
+__all__ = ["check_trial", "trial_problems"]
+
 
 def trial_problems(guard, history, num_classes):
     """Why a fitted trial is not a result (a list of reasons; empty when it is one)."""

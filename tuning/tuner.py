@@ -14,6 +14,8 @@ from keras_seminar import hparams
 from keras_seminar._io import atomic_write
 from keras_seminar.errors import TrainingDiverged
 
+__all__ = ["space_differences", "ZooHyperbandTuner", "ZooTuner"]
+
 
 def space_differences(hypermodel, trial_hp):
     """Names whose declaration here differs from the one the oracle sampled (`trial_hp`).

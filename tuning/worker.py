@@ -10,6 +10,8 @@ import sys
 from keras_seminar.tuning.config import SearchConfig
 from keras_seminar.tuning.search import run
 
+__all__ = ["main"]
+
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
