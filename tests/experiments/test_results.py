@@ -162,3 +162,13 @@ def test_records_of_another_fingerprint_are_refused_not_discarded(tmp_path):
     with pytest.raises(RunConflict, match=r"1 finished runs of another configuration \(a=1 there, 2 here\)"):
         _results.Runs(path, {"config": {"a": 2}})
     assert len(json.load(open(path))["records"]) == 1
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tiny, tmp_path):
+    from keras_seminar import _io
+    from keras_seminar.errors import LockedError
+
+    with _io.FileLock(tmp_path / "tiny"):
+        with pytest.raises(LockedError, match="in use by process"):
+            _run.run_experiment("tiny", out=tmp_path)
+    assert not (tmp_path / "tiny.json").exists() and tiny.trained == []

@@ -10,7 +10,7 @@ def test_transfer_examples_are_crafted_once_per_seed_and_reused(monkeypatch):
     config = SMOKE
     source, first, second = (_runner.build_mlp(s, hidden=(8,)) for s in (0, 1, 2))
     rng = np.random.default_rng(0)
-    x, y = rng.uniform(size=(16, 28, 28)).astype("float32"), rng.integers(0, 10, 16)
+    x, y = rng.uniform(size=(16, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 16)
     real, attacked = robustness.adversarial.pgd, []
 
     def pgd(model, *args, **kwargs):
