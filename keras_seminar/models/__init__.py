@@ -15,6 +15,7 @@ from keras_seminar.models import (  # noqa: F401  (registration)
     resnet,
     softmax,
     speedrun,
+    speedrun_cpu,
 )
 from keras_seminar.models._pretrained import pretrained, pretrained_path
 from keras_seminar.models.registry import (

@@ -8,8 +8,11 @@ process start on a 2-core CPU, TensorFlow backend, one command:
 A config of `build_speedrun` (airbench's conv-BN-GELU groups with max-pooling, Jordan 2024) at
 a width a CPU can afford: what costs time there is the work per image, so the net is narrow
 at 28x28 (a 16-filter stem, a 32-filter first stage) and wide only at 7x7 and 3x3, where
-oneDNN's convolutions run efficiently. Measured cost (`benchmarks/epoch_cost.py`, TF 2.21, 2
-cores): see benchmarks/results/cpu_measurements.md. Not yet shown to reach 94%.
+oneDNN's convolutions run efficiently. Its epoch costs 0.57x ResNet-20's in CPU time per image
+(~115 s of 60k images idle; `benchmarks/epoch_cost.py`, TF 2.21, 2 cores; the wall-time
+estimate from an earlier measurement of `speedrun_small` gives ~86 s): 15 epochs take ~22-29
+minutes, so the idle 3-seed timing decides the epoch count
+(benchmarks/results/cpu_measurements.md). Not yet shown to reach 94%.
 """
 
 import functools

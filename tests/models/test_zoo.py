@@ -14,11 +14,12 @@ ZOO = [("lenet5", {}), ("resnet20", {}), ("resnet20_v2", {"stackwise_num_blocks"
        ("maxout_cnn", {}), ("nin", {}), ("speedrun_small", {"augment": {"shift": 2, "flip": True}}),
        ("speedrun", {"stackwise_num_filters": [8, 16]}), ("mlp", {"hidden": [16, 8], "dropout": 0.1}),
        ("softmax", {}), ("cnn", {"filters": [4, 8], "dense_units": 16}), ("fast_cnn", {}),
+       ("speedrun_cpu", {}),
        pytest.param("resnet20_v2", {}, marks=pytest.mark.slow),
        pytest.param("wrn16_4", {}, marks=pytest.mark.slow)]
 DEEP = ["resnet32", "resnet56", "resnet110", "resnet56_v2", "wrn28_10"]
 ALL = ["softmax", "cnn", "mlp", "maxout_mlp_paper", "lenet5", "resnet20", "resnet20_v2", "lstm", "bilstm", "maxout_mlp", "maxout_cnn", "nin",
-       "wrn16_4", "speedrun", "speedrun_small", "fast_cnn", *DEEP]
+       "wrn16_4", "speedrun", "speedrun_small", "speedrun_cpu", "fast_cnn", *DEEP]
 
 
 def _images(rng, n=2):
@@ -81,6 +82,9 @@ def test_mixed_precision_keeps_float32_probabilities(name, rng):
         pytest.param("wrn16_4", 2.7e6, 0.03, marks=pytest.mark.slow),  # Zagoruyko & Komodakis 2016, table 1
         pytest.param("wrn28_10", 36.5e6, 0.01, marks=pytest.mark.slow),
         ("nin", 0.966e6, 0.03),  # the CIFAR-10 NiN of Lin et al. 2014 (3 input channels)
+        # speedrun_cpu: stem 3x3x16 + BN; per stage two 3x3 convs + BNs (32, 96, 128); 128*10+10.
+        ("speedrun_cpu", 9 * 16 + 64 + 9 * (16 * 32 + 32 * 32 + 32 * 96 + 96 * 96 + 96 * 128
+                                            + 128 * 128) + 4 * 2 * (32 + 96 + 128) + 1290, 0),
         # Maxout MLP: 784*240*5 + 240*240*5 weights, biases, 240*10 + 10 classifier.
         ("maxout_mlp", 784 * 1200 + 1200 + 240 * 1200 + 1200 + 2410, 0),
         ("lstm", 4 * (128 * (28 + 128) + 128) + 128 * 10 + 10, 0),
