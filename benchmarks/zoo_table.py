@@ -36,12 +36,42 @@ GPU_MODELS = ("resnet20", "wrn16_4", "wrn28_10", "nin", "maxout_cnn", "densenet_
 UNTARGETED = {"fashion_mnist": ("densenet_bc40",)}
 
 
-def pending_rows(rows):
-    """'pending: needs GPU' rows, with their command, for targets no run has covered yet."""
+# One 60k-image epoch of each GPU model on this 2-core CPU (TF 2.21, its recipe's batch) as a
+# multiple of ResNet-20's, whose idle epoch takes 200 s: per-image CPU time over ResNet-20's,
+# timed in one process after a warm-up (`python benchmarks/epoch_cost.py wrn16_4:384
+# wrn28_10:128 nin:512 densenet_bc40:512 --images 1536 --epochs 3`,
+# benchmarks/results/epoch_cost_gpu_rows.json); nin and densenet_bc40 keep issue 31's figures
+# (690 s, 580 s), which that run put 26% and 38% higher.
+RESNET20_EPOCH_SECONDS = 200
+CPU_EPOCH_RATIO = {"resnet20": 1.0, "wrn16_4": 6.13, "wrn28_10": 74.0, "nin": 3.45,
+                   "densenet_bc40": 2.9}
+
+
+def cpu_estimate(model, epochs, validation_split=0.1):
+    """'not trained: ≈ N h on a 2-core CPU (...)' for a pending row, or None without a figure."""
+    ratio = CPU_EPOCH_RATIO.get(model)
+    if ratio is None:
+        return None
+    images = 60 * (1 - validation_split)
+    hours = epochs * ratio * RESNET20_EPOCH_SECONDS * (1 - validation_split) / 3600
+    cost = (f"{ratio:g} × ResNet-20's {RESNET20_EPOCH_SECONDS} s idle 60k epoch" if model != "resnet20"
+            else f"its {RESNET20_EPOCH_SECONDS} s idle 60k epoch")
+    return f"not trained: ≈ {hours:.1f} h on a 2-core CPU (recipe: {epochs} epochs of {images:g}k images; {cost})"
+
+
+def pending_rows(rows, recipe_epochs=None):
+    """'pending: needs GPU' rows, with their command and CPU estimate, for targets no run has
+    covered yet. `recipe_epochs(model)` gives a recipe's epochs (default: the registry's)."""
+    if recipe_epochs is None:
+        from keras_seminar.models import get_recipe
+
+        def recipe_epochs(model):
+            return get_recipe(model).epochs
     done = {(r["dataset"], r["model"]) for r in rows}
     wanted = [(d, m, t) for d, targets in sorted(TARGETS.items()) for m, t in targets.items()]
     wanted += [(d, m, "-") for d, names in sorted(UNTARGETED.items()) for m in names]
     return [{"dataset": dataset, "model": model, "target": target, "pending": "needs GPU",
+             "cpu_estimate": cpu_estimate(model, recipe_epochs(model)),
              "command": f'KERAS_BACKEND=jax bash benchmarks/zoo.sh {model} {dataset} "0 1"'}
             for dataset, model, target in wanted
             if model in GPU_MODELS and (dataset, model) not in done]
@@ -115,8 +145,9 @@ def markdown(rows):
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         if r.get("pending"):
-            lines.append(f"| {r['dataset']} | {r['model']} | pending: {r['pending']} | - | "
-                         f"{r['target']} | - | - | - | `{r['command']}` |")
+            estimate = f"; {r['cpu_estimate']}" if r.get("cpu_estimate") else ""
+            lines.append(f"| {r['dataset']} | {r['model']} | pending: {r['pending']}{estimate} | - | "
+                         f"{r['target']} | - | - | - | GPU: `{r['command']}` |")
             continue
         mark = "" if r["met"] is None else (" ✓" if r["met"] else " ✗")
         backend = " ".join([r["backend"], " / ".join(r.get("backend_versions", []))]).strip()

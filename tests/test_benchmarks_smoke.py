@@ -144,3 +144,42 @@ def test_attack_speed_smoke():
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "attack_speed.py"), "--steps", "0"],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 2 and "'steps': 0" in proc.stderr
+
+
+@pytest.mark.slow  # two TensorFlow processes: ~45 s on an idle 2-core CPU
+@pytest.mark.subprocess
+def test_cpu_speed_moonshot_smoke(tmp_path):
+    # The moonshot part end to end on 256 images, 1 epoch: the package run and the plain-Keras
+    # net have the same parameter count, the overhead ratio is the package's training seconds
+    # over the plain fit's, a run at chance carries the CLI's warning (exit status 3 is a
+    # finished run), and the verdict follows the goal. (Accuracy and speed not asserted.)
+    out = tmp_path / "moonshot.json"
+    _run("cpu_speed.py", "--parts", "moonshot", "--seeds", "0", "--moonshot-epochs", "1",
+         "--moonshot-limit", "256", "--out", str(out))
+    moonshot = json.loads(out.read_text())["moonshot"]
+    (run,) = moonshot["runs"]
+    assert run["epochs"] == 1 and run["wall_seconds"] > run["train_seconds"] > 0
+    assert "--model speedrun_cpu" in run["command"] and 0.0 <= run["test_accuracy"] <= 1.0
+    if run["test_accuracy"] <= 0.12:
+        assert any("at chance" in warning for warning in run["warnings"])
+    plain = moonshot["plain_keras"]
+    assert plain["images"] == 256 and len(plain["epoch_seconds"]) == 2
+    from keras_seminar.models import build_model
+
+    assert plain["params"] == build_model("speedrun_cpu").count_params()
+    assert moonshot["plain_keras_seconds_for_the_same_epochs"] == plain["epoch_seconds"][0]
+    assert moonshot["package_over_plain_per_epoch"] == pytest.approx(
+        run["train_seconds"] / plain["epoch_seconds"][0], abs=1e-3)
+    assert moonshot["goal_met"] is False  # 256 images for one epoch cannot reach 94%
+
+
+def test_zoo_table_pending_rows_carry_their_cpu_estimate():
+    # A pending GPU row says how long its recipe would take here; a model without a measured
+    # epoch says nothing rather than a guess.
+    zoo_table = _zoo_table()
+    rows = zoo_table.pending_rows([], recipe_epochs=lambda model: 10)
+    nin = next(r for r in rows if (r["dataset"], r["model"]) == ("mnist", "nin"))
+    hours = 10 * zoo_table.CPU_EPOCH_RATIO["nin"] * 200 * 0.9 / 3600
+    assert nin["cpu_estimate"].startswith(f"not trained: ≈ {hours:.1f} h on a 2-core CPU (recipe: 10 epochs")
+    assert "not trained: ≈" in zoo_table.markdown(rows) and "GPU: `KERAS_BACKEND=jax" in zoo_table.markdown(rows)
+    assert zoo_table.cpu_estimate("not_a_gpu_model", 10) is None
