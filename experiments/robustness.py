@@ -114,9 +114,8 @@ def train(arm, config, data, dataset, seed):
     model = build(arm, config, seed)
     if arm.startswith("adv_"):
         return model, adversarial_fit(model, data, seed, config, arm[4:], config.train_eps[dataset])
-    history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
-                          epochs=config.max_epochs, learning_rate=1e-3)
-    return model, {"val_loss": history["val_loss"], "best_epoch": int(np.argmin(history["val_loss"])) + 1}
+    history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs, learning_rate=1e-3)
+    return model, {"val_loss": history["val_loss"], "best_epoch": best + 1}
 
 
 def pgd_accuracy(config, model, x, y, eps, seed, source=None, crafted=None):

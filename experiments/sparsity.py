@@ -106,9 +106,9 @@ def _measure(model, data, config, magnitude=False):
 
 
 def _fit(model, data, seed, config, epochs, model_name="mlp"):
-    history = _runner.fit(model, data, seed, callbacks=[_runner.early_stopping(config.patience)],
-                          model_name=model_name, epochs=epochs, learning_rate=1e-3, schedule="constant")
-    return int(np.argmin(history["val_loss"])) + 1, len(history["val_loss"]), history
+    history, best = _runner.fit_to_convergence(model, data, seed, config.patience, epochs, model_name=model_name,
+                                               learning_rate=1e-3, schedule="constant")
+    return best + 1, len(history["val_loss"]), history
 
 
 @register
