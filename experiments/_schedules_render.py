@@ -118,10 +118,15 @@ def _range_text(config, recipe, best, sweep, tests, report):
         "0's validation accuracy, and seed 0's run is that sweep run (a small selection in its "
         "favour).\n\n"
         "Literature: Smith (2017, WACV, 'Cyclical Learning Rates for Training Neural Networks') "
-        "reports CIFAR-10 accuracies reached in fewer iterations with a triangular CLR than with a "
-        "tuned fixed rate, and proposes the LR range test for the bounds; Smith & Topin (2019, "
-        "'Super-Convergence') the one-cycle policy. Neither reports Fashion-MNIST; the numbers "
-        "above are ours.")
+        "reports, on CIFAR-10 with Caffe's CIFAR-10 net, the standard fixed rate's 81.4% after "
+        "70,000 iterations reached by the triangular2 CLR after 25,000 (his Table 1), and proposes "
+        "the LR range test for the bounds. With Adam, the setting closest to ours, CLR did not help "
+        "there: 79.8% after 25,000 and 81.1% after 70,000 iterations vs 81.4% for the fixed rate "
+        "(his Table 3). He advises half cycles of 2-10 epochs, at least 3 cycles, and stopping at "
+        f"the end of a cycle; ours are {config.budget_epochs / (2 * config.clr_cycles):g} epochs "
+        f"({config.clr_cycles} cycles in the {config.budget_epochs}-epoch budget). Smith & Topin "
+        "(2019, 'Super-Convergence') propose the one-cycle policy. Neither reports Fashion-MNIST; "
+        "the numbers above are ours.")
 
 
 def _figures(config, main, sweep, tests, arm_label, report):

@@ -54,7 +54,7 @@ def render(config, results, report):
         f"{100 * drop:g} point of the unregularized net.\n\nLiterature: Wu et al. (2014, Neural "
         "Networks 50) introduced the smoothed L1/2 penalty used here; Han et al. (2015, 'Learning "
         "both weights and connections') prune 92% of LeNet-300-100's weights on MNIST at no "
-        "accuracy loss, but with retraining after pruning, which this frontier does not do.\n\n"
+        "accuracy loss (267K → 22K weights, 1.64% → 1.59% test error, their Table 1), but with retraining after pruning, which this frontier does not do.\n\n"
         + plateau_text(config, results))
     _frontier_plot(config, front, report)
     _curves(config, front, report)

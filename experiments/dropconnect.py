@@ -12,10 +12,11 @@ __all__ = ["ARMS", "Config", "DropConnect", "LABELS", "LITERATURE", "options"]
 
 ARMS = ("none", "dropout", "dropconnect")
 LABELS = {"none": "no regularization", "dropout": "Dropout", "dropconnect": "DropConnect"}
-# Wan et al. (2013), MNIST without augmentation, 784-800-800-10 ReLU: test error, % (mean ± std
-# over their 5 runs). The figures are from memory of the paper's MNIST table: the stored pages
-# the `search` tool reached (proceedings.mlr.press/v28/wan13, cs.nyu.edu/~wanli/dropc) show the
-# paper and its CNN-ensemble results (0.21% vs 0.27%) but not this table.
+# Wan et al. (2013), MNIST without augmentation, 784-800-800-10 ReLU: test error, % (mean ± std).
+# UNVERIFIED: the figures are from memory of the paper's MNIST table, which no stored source
+# reached (reports/literature_check.md, item 1: only the PMLR abstract and the authors' project
+# page cs.nyu.edu/~wanli/dropc, which shows the CNN-ensemble results, 0.21% vs 0.27%); the
+# report's column header says so.
 LITERATURE = {"none": "1.62 ± 0.04", "dropout": "1.28 ± 0.04", "dropconnect": "1.20 ± 0.03"}
 
 
@@ -75,7 +76,7 @@ class DropConnect(Experiment):
                              LITERATURE.get(arm, "") if config.hidden == (800, 800) else ""))
         report.table(["arm", "test error, %", "validation error at the best epoch, %",
                       "train error at the best epoch, % (noise on)", "best epoch (mean) / most epochs run",
-                      "Wan et al. 2013, % (± std, quoted from memory)"], rows,
+                      "Wan et al. 2013, % ± std (from memory; not verified against the paper)"], rows,
                      title="Test error: mean ± 95% CI over seeds (Student t, sample std)")
         diffs = []
         for a, b in (("dropconnect", "dropout"), ("dropout", "none"), ("dropconnect", "none")):
@@ -102,13 +103,14 @@ class DropConnect(Experiment):
                "budget could lower their error)" if capped else ", none at the epoch cap")
             + ". The curves below show it run by run.\n\n"
             "Literature: Wan et al. (2013, ICML, 'Regularization of Neural Networks using "
-            "DropConnect', PMLR 28(3):1058-1066) report on MNIST without augmentation, for this "
-            "784-800-800-10 ReLU net, DropConnect 1.20% ± 0.03, Dropout 1.28% ± 0.04 and no drop "
-            "1.62% ± 0.04 test error (figures quoted from memory of the paper's table; the search "
-            "tool reached the paper's abstract and project page, not the table). Where we differ: "
-            "they trained with SGD for up to 1000 epochs with a decaying rate; here Adam with early "
-            "stopping and a small budget. Their DropConnect draws a mask per example and infers by "
-            "sampling a Gaussian moment match; the package's `DropConnectDense` draws one mask per "
+            "DropConnect', PMLR 28(3):1058-1066) compare no-drop, Dropout and DropConnect on MNIST "
+            "with a 2-layer fully connected ReLU net; the values in the table are quoted from memory "
+            "of their MNIST table and could not be checked here (only the abstract and the authors' "
+            "project page were reachable). The project page confirms that their DropConnect draws a "
+            "new mask for each example and, at test time, samples each unit's input from a "
+            "moment-matched Gaussian (Dropout: mean weights). Their training budget is not verified "
+            "either. Where we differ: here Adam with early stopping and a small budget, and the "
+            "package's `DropConnectDense` draws one mask per "
             "step for the whole batch (the same weights for every example in it) and infers with the "
             "mean weights, as Dropout does.")
         _curves(config, groups, report)
