@@ -24,6 +24,8 @@ epochs times 20 runs fit a 2-core CPU.
 import keras
 import numpy as np
 
+from keras_seminar.training import fit_model
+
 PATTERNS = 4096
 BITS = 12
 
@@ -160,7 +162,8 @@ def train(members, config, on_measure):
         while done < epoch:
             n = min(epoch - done, config.chunk_epochs)
             idx = stream.next(n)
-            model.fit(idx, y[idx], batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0)
+            # K runs in one model, each with its own order (`Stream`): the engine keeps it.
+            fit_model(model, idx, y[idx], batch_size=config.batch_size, shuffle=False)
             done += n
         acts = [np.asarray(a, np.float32) for a in probe.predict(every, batch_size=PATTERNS, verbose=0)]
         pred = acts[-1].argmax(-1)  # (4096, K)

@@ -12,26 +12,10 @@ import keras
 import numpy as np
 
 from keras_seminar import datasets, models
-from keras_seminar.training import fit_arrays, images_to_inputs, recipe_for, test_metrics
+from keras_seminar.training import fit_arrays, prepare_arrays, recipe_for, test_metrics
 from keras_seminar.training.plan import default_steps_per_execution
 
 VALIDATION_SPLIT = 0.1  # 60k -> 54k train / 6k validation
-
-
-@dataclasses.dataclass(frozen=True)
-class Data:
-    """One seed's arrays: float32 images (N, 28, 28, 1) in [0, 1] and int labels."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def validation(self):
-        return (self.x_val, self.y_val)
 
 
 @functools.lru_cache(maxsize=2)
@@ -40,12 +24,12 @@ def _dataset(name, seed):
 
 
 def load(name, seed=0, train_limit=None, val_limit=None, test_limit=None):
-    """The data of one seed: its own stratified 54k/6k split and a seeded order of the training
-    set (`train_limit` takes a random slice, all classes); the test set is the same for all."""
-    d = _dataset(name, int(seed))
-    idx = np.random.default_rng(seed).permutation(len(d.x_train))[:train_limit]
-    return Data(images_to_inputs(d.x_train[idx]), d.y_train[idx], images_to_inputs(d.x_val[:val_limit]),
-                d.y_val[:val_limit], images_to_inputs(d.x_test[:test_limit]), d.y_test[:test_limit])
+    """The data of one seed (`training.prepare_arrays`: a limit keeps the first N of its split):
+    its own stratified 54k/6k split and its training images in a seeded order; the test set is
+    the same for all."""
+    arrays = prepare_arrays(_dataset(name, int(seed)), train_limit, val_limit, test_limit)
+    order = np.random.default_rng(seed).permutation(len(arrays.y_train))
+    return dataclasses.replace(arrays, x_train=arrays.x_train[order], y_train=arrays.y_train[order])
 
 
 def test_subset(data, limit, seed):

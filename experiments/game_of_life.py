@@ -11,8 +11,8 @@ from keras_seminar.experiments import _report, _runner, stats
 from keras_seminar.experiments._config import Count, Natural, NonNegative, Positive, Range
 from keras_seminar.experiments._protocol import Experiment, register
 
-from keras_seminar import backend
 from keras_seminar.datasets import game_of_life
+from keras_seminar.training import fit_model
 
 __all__ = ["Config", "DELTAS", "forward_check", "GameOfLife", "GOAL", "LABELS", "OURS",
            "PREDICTORS", "SCORES", "VALIDATION_SEED"]
@@ -84,17 +84,17 @@ class GameOfLife(Experiment):
         v_start, v_stop, v_delta = game_of_life.generate(config.validation, seed=VALIDATION_SEED + seed)
         keras.utils.set_random_seed(seed)
         model = net.build(config.layers, config.filters)
-        # Per-cell targets on a board, not a classifier: the package's fit path
-        # (`training.fit_arrays`, sparse categorical cross-entropy) does not apply.
+        # Per-cell targets on a board, not a classifier: compiled here, not by a recipe
+        # (`training.fit_arrays`: sparse categorical cross-entropy); fitted by the engine.
         model.compile(keras.optimizers.Adam(config.learning_rate),
                       loss={"start": "binary_crossentropy", "stop": "mse"},
                       loss_weights={"start": 1.0, "stop": config.forward_weight})
         def targets(a, b):
             return {"start": a[..., None].astype("float32"), "stop": b[..., None].astype("float32")}
 
-        history = backend.fit_reshuffled(  # a new order each epoch, also on TF
-            model, net.features(stop, delta, config.layers), targets(start, stop), config.batch_size, seed,
-            epochs=config.epochs, verbose=0, callbacks=[_runner.early_stopping(config.patience)],
+        history = fit_model(
+            model, net.features(stop, delta, config.layers), targets(start, stop), batch_size=config.batch_size,
+            seed=seed, epochs=config.epochs, callbacks=[_runner.early_stopping(config.patience)],
             validation_data=(net.features(v_stop, v_delta, config.layers), targets(v_start, v_stop)))
         train_seconds = time.perf_counter() - t0
         p = model.predict(net.features(t_stop, t_delta, config.layers), batch_size=512, verbose=0)["start"][..., 0]

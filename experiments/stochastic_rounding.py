@@ -9,10 +9,10 @@ from keras_seminar.experiments import _report, _runner, stats
 from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, one_of
 from keras_seminar.experiments._protocol import Experiment, register
 
-from keras_seminar import backend
 from keras_seminar.errors import UsageError
 from keras_seminar.fixed_point_sgd import FixedPointSGD
 from keras_seminar.layers import StochasticRounding
+from keras_seminar.training import fit_model
 
 __all__ = ["build", "Config", "ROUNDINGS", "StochasticRounding16"]
 
@@ -57,8 +57,8 @@ def build(config, arm, seed):
                             arm["fractional_bits"], arm["rounding"], seed=seed)
     else:
         opt = keras.optimizers.SGD(config.learning_rate)
-    # A custom optimizer: the package's fit path (`training.fit_arrays`) builds its own from a
-    # recipe, so these nets are compiled and fitted here, with the same loss and metric.
+    # A custom optimizer: `training.fit_arrays` compiles from a recipe, so these nets are
+    # compiled here (the same loss and metric) and fitted by the engine (`training.fit_model`).
     model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -90,8 +90,8 @@ class StochasticRounding16(Experiment):
     def run_arm(self, config, arm, seed, data):
         model = build(config, arm, seed)
         start = time.perf_counter()
-        history = backend.fit_reshuffled(model, data.x_train, data.y_train, config.batch_size, seed,  # new order
-                                         epochs=config.epochs, validation_data=data.validation, verbose=0)
+        history = fit_model(model, data.x_train, data.y_train, batch_size=config.batch_size, seed=seed,
+                            epochs=config.epochs, validation_data=data.validation)
         h = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         return dict(test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
                     val_error=1.0 - h["val_accuracy"][-1], train_error=1.0 - h["accuracy"][-1],

@@ -1,6 +1,7 @@
 """The training engine (`training.fit_model`): hooks, divergence, steps per call, progress bar;
 and `prepare_arrays`, the one data preparation."""
 
+import ast
 import os
 
 import keras
@@ -79,3 +80,29 @@ def test_prepare_arrays_keeps_the_first_n_of_each_split(mnist):
     assert len(prepare_arrays(mnist).y_train) == len(mnist.y_train)
     with pytest.raises(UsageError, match="train_limit=-1"):
         prepare_arrays(mnist, train_limit=-1)
+
+
+def keras_fit_calls(folders=("keras_seminar", "tuning", "experiments"), root=ROOT):
+    """`path:line` of every `<object>.fit(...)` call under `folders`: a Keras model's `fit` (or
+    KerasTuner's), not an imported module's `fit` function; docstrings aside."""
+    found = []
+    for folder in folders:
+        for dirpath, _, files in os.walk(os.path.join(root, folder)):
+            for name in sorted(f for f in files if f.endswith(".py")):
+                path = os.path.join(dirpath, name)
+                with open(path) as f:
+                    tree = ast.parse(f.read(), path)
+                modules = {alias.asname or alias.name for node in ast.walk(tree)
+                           if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+                found += [f"{os.path.relpath(path, root)}:{node.lineno}" for node in ast.walk(tree)
+                          if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                          and node.func.attr == "fit" and not (  # a module's own `fit` function
+                              isinstance(node.func.value, ast.Name) and node.func.value.id in modules)]
+    return found
+
+
+def test_keras_fit_is_called_only_inside_the_engine():
+    """Every fit of the package, tuning and the experiments runs through `fit_model`."""
+    calls = keras_fit_calls()
+    assert calls and all(c.startswith(os.path.join("keras_seminar", "training", "engine.py") + ":")
+                         for c in calls), calls

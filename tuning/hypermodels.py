@@ -20,11 +20,10 @@ import keras_tuner
 from keras_seminar.tuning.trial_check import check_trial
 
 from keras_seminar import _validators as check
-from keras_seminar import backend, models
-from keras_seminar.callbacks import NaNGuard
+from keras_seminar import models
 from keras_seminar.errors import UsageError
 from keras_seminar.models import hyperparameters
-from keras_seminar.training import compile_model
+from keras_seminar.training import compile_model, fit_model
 
 __all__ = ["declared_space", "json_space", "parse_domain", "restricted_space", "ZooHyperModel"]
 
@@ -80,17 +79,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return compile_model(model, recipe, steps_per_epoch=-(-self.train_size // recipe.batch_size))
 
     def fit(self, hp, model, *args, **kwargs):
-        """`model.fit` with the tuned batch size; a trial that diverged, whose training loss
+        """Fits through the training engine (`training.fit_model`: a new order each epoch, drawn
+        from NumPy's generator, which the tuner seeds per trial) with the tuned batch size. A
+        trial that diverged (the engine's `TrainingDiverged`, `tuner.py`), whose training loss
         rose or whose validation accuracy is at chance fails (`tuning.trial_check`)."""
         batch_size = self.declare(hp)[0]["batch_size"]
-        guard = NaNGuard()
-        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
-        shuffle = kwargs.pop("shuffle", True)
-        if len(args) == 2 and shuffle:  # arrays: a new order each epoch, also on TF
-            history = backend.fit_reshuffled(model, *args, batch_size, **kwargs)  # seeded by the trial (tuner.py)
-        else:
-            history = model.fit(*args, batch_size=batch_size, shuffle=shuffle, **kwargs)
-        check_trial(guard, history.history, self.num_classes)
+        history = fit_model(model, *args, batch_size=batch_size, **kwargs)
+        check_trial(history.history, self.num_classes)
         return history
 
 

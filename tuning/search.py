@@ -32,7 +32,7 @@ from keras_seminar.tuning.tuner import ZooHyperbandTuner, ZooTuner
 from keras_seminar import datasets
 from keras_seminar._io import clean_stale
 from keras_seminar.errors import UsageError
-from keras_seminar.training import images_to_inputs
+from keras_seminar.training import prepare_arrays
 
 __all__ = ["run", "search"]
 
@@ -81,8 +81,8 @@ def run(config):
         for folder in [config.project_dir, *glob.glob(os.path.join(config.project_dir, "trial_*"))]:
             clean_stale(folder, min_age_s=60)
     data = datasets.load(config.dataset, config.validation_split, config.seed, config.data_dir)
-    x, y = images_to_inputs(data.x_train[:config.train_limit]), data.y_train[:config.train_limit]
-    x_val = images_to_inputs(data.x_val[:config.val_limit])
+    arrays = prepare_arrays(data, config.train_limit, config.val_limit, test_limit=0)
+    x, y = arrays.x_train, arrays.y_train
     hypermodel = ZooHyperModel(config.model_name, fixed=config.fixed, space=config.space,
                                input_shape=data.input_shape + (1,), num_classes=data.num_classes,
                                epochs=config.epochs, train_size=len(x))
@@ -95,7 +95,7 @@ def run(config):
                 project_name=config.project_name, overwrite=config.overwrite,
                 tuner_id="chief" if config.workers else None)
     start = time.perf_counter()
-    fit_kwargs = {"epochs": hypermodel.epochs, "validation_data": (x_val, data.y_val[:config.val_limit]),
+    fit_kwargs = {"epochs": hypermodel.epochs, "validation_data": arrays.validation,
                   "verbose": config.verbose}
     report = {}
     if role == "worker":

@@ -31,7 +31,6 @@ _MODULE_OF = {
     "compile_function": "gradients",
     "data_parallel_scope": "distribution", "enable_compilation_cache": "compile_cache",
     "epoch_ordered_batches": "data_order", "scanned_train_step": "scan",
-    "fit_reshuffled": "_transition",
 }
 
 __all__ = sorted(_MODULE_OF)
