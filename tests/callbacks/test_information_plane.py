@@ -117,6 +117,15 @@ def _tanh_model(width, stddev):
     return model
 
 
+def _two_tanh_layers(first, second):
+    """5 -> tanh `a` (width `first`) -> tanh `b` (width `second`) -> softmax, compiled."""
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(first, activation="tanh", name="a"),
+                              keras.layers.Dense(second, activation="tanh", name="b"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
 def _fit_plane(model, x, y, **options):
     plane = InformationPlane(None, x, y, **options)
     with warnings.catch_warnings(record=True) as caught:
@@ -138,10 +147,7 @@ def test_saturation_warns_once_on_a_wide_layer_with_few_samples(rng):
 
 def test_saturation_warns_once_for_all_layers_and_says_wide_layers_need_narrow_ones(rng):
     x, y = rng.normal(size=(40, 5)).astype("float32"), rng.integers(0, 2, 40)
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(200, activation="tanh", name="a"),
-                              keras.layers.Dense(100, activation="tanh", name="b"),
-                              keras.layers.Dense(2, activation="softmax", name="out")])
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model = _two_tanh_layers(200, 100)
     plane, messages = _fit_plane(model, x, y, bins=30)
     assert plane.history["saturated"] == [[True, True], [True, True]]
     assert len(messages) == 1, messages  # one message for both layers and both epochs
@@ -218,10 +224,7 @@ def test_random_control_with_real_or_permuted_labels(rng):
 
 def test_max_width_keeps_the_narrow_hidden_layers_or_all_when_none_is(rng):
     x, y = rng.normal(size=(40, 5)).astype("float32"), rng.integers(0, 2, 40)
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(200, activation="tanh", name="a"),
-                              keras.layers.Dense(4, activation="tanh", name="b"),
-                              keras.layers.Dense(2, activation="softmax", name="out")])
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model = _two_tanh_layers(200, 4)
     assert _fit_plane(model, x, y, bins=3, max_width=40)[0].layer_names == ["b"]
     assert _fit_plane(model, x, y, bins=3, max_width=2)[0].layer_names == ["a", "b"]
     with pytest.raises(ValueError, match="max_width=0"):
