@@ -81,6 +81,8 @@ def _train(args, seed, tmp, backend=None):
             "test_accuracy": summary["test"]["accuracy"],
             "train_seconds": round(summary["train_seconds"], 2),
             "epochs": summary.get("epochs"),
+            # The 1/5/15-minute load averages as it ended: how idle "idle" was.
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "command": "keras-seminar train " + " ".join(args)}
 
 
