@@ -5,6 +5,8 @@ Every number an experiment reports is the mean over n seeds with a 95% confidenc
 share seeds (same data split, shuffles and initial weights) compare by the per-seed difference,
 whose interval is narrower than either arm's when the seeds' luck is shared. `claim` turns the
 intervals into words, so a report never says "better" where the interval allows "no difference".
+"No difference detected" is not "the same": `equivalence` (TOST) and `equivalence_claim` say
+"equivalent within ±margin" only where the paired difference is shown to lie inside the margin.
 
 It lives beside the experiments (not in `keras_seminar`) because only the reports built on top
 of the package use it; it needs NumPy alone, so its numbers are the same on every machine.
@@ -15,7 +17,8 @@ Example:
     '0.9810 ± 0.0020 (n=5)'
     >>> claim("2 layers", [0.982, 0.983, 0.984], "1 layer", [0.980, 0.981, 0.980])
 
-Reference: Student (1908); any statistics text, e.g. Wasserman, "All of Statistics", ch. 6-10.
+Reference: Student (1908); any statistics text, e.g. Wasserman, "All of Statistics", ch. 6-10;
+TOST: Schuirmann (1987), J. Pharmacokinet. Biopharm. 15(6), 657-680.
 """
 
 import dataclasses
@@ -25,8 +28,8 @@ import numpy as np
 
 from keras_seminar.errors import UsageError
 
-__all__ = ["claim", "CONFIDENCE", "Estimate", "mean_ci", "paired_difference", "percent",
-           "t_quantile"]
+__all__ = ["claim", "CONFIDENCE", "Equivalence", "equivalence", "equivalence_claim", "Estimate",
+           "mean_ci", "paired_difference", "percent", "t_quantile"]
 
 CONFIDENCE = 0.95
 
@@ -169,3 +172,81 @@ def claim(name_a, a, name_b, b, paired=True, digits=4, scale=1.0, unit=""):
     if ea.high < eb.low:
         return f"{name_a} is lower than {name_b} ({where}; the intervals do not overlap)."
     return f"{name_a} vs {name_b}: no difference detected ({where}; the intervals overlap)."
+
+
+
+def _t_upper_tail(t, df):
+    """P(T > t) for Student's t with integer `df`."""
+    tail = (1.0 - _t_two_sided_mass(abs(t), df)) / 2.0
+    return tail if t >= 0 else 1.0 - tail
+
+
+@dataclasses.dataclass(frozen=True)
+class Equivalence:
+    """The result of `equivalence`: TOST of a paired difference against ±`margin`.
+
+    `interval` is the mean difference with its (1 - 2 alpha) interval (90% at alpha = 0.05);
+    `p_value` the larger of the two one-sided p-values (None with one seed); `equivalent` is
+    True exactly when `p_value < alpha`, i.e. when `interval` lies inside (-margin, +margin).
+    """
+
+    interval: Estimate
+    margin: float
+    p_value: float | None
+    alpha: float = 0.05
+
+    @property
+    def equivalent(self):
+        return self.p_value is not None and self.p_value < self.alpha
+
+
+def equivalence(a, b, margin, alpha=0.05):
+    """Two one-sided paired t-tests (TOST) of `a - b` within ±`margin` at level `alpha`.
+
+    H0: mean(a - b) <= -margin or >= +margin; rejecting both (each one-sided test at `alpha`)
+    shows equivalence at the 1 - alpha level, the same as the (1 - 2 alpha) Student-t interval
+    of the paired difference lying inside (-margin, +margin). `a[i]`, `b[i]`: seed i of two arms.
+
+    Example:
+        >>> equivalence([2.1, 2.2, 2.3, 2.0, 1.9], [2.0] * 5, margin=0.3).equivalent
+        True
+    """
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin < math.inf:
+        raise UsageError(f"Expected a positive finite margin. Received: margin={margin!r}")
+    if not 0 < alpha < 0.5:
+        raise UsageError(f"Expected alpha in (0, 0.5). Received: alpha={alpha!r}")
+    d = paired_difference(a, b, confidence=1.0 - 2.0 * alpha)
+    if not d.has_ci:
+        return Equivalence(d, float(margin), None, alpha)
+    if d.std == 0:  # every seed the same difference: inside the margin or not, no doubt either way
+        return Equivalence(d, float(margin), 0.0 if abs(d.mean) < margin else 1.0, alpha)
+    se = d.std / math.sqrt(d.n)
+    p_low = _t_upper_tail((d.mean + margin) / se, d.n - 1)  # H0: mean <= -margin
+    p_high = _t_upper_tail((margin - d.mean) / se, d.n - 1)  # H0: mean >= +margin
+    return Equivalence(d, float(margin), max(p_low, p_high), alpha)
+
+
+def equivalence_claim(name_a, a, name_b, b, margin, digits=4, scale=1.0, unit="", alpha=0.05):
+    """One sentence: "`name_a` matches `name_b`: equivalent within ±margin" only where TOST
+    (`equivalence`) shows it; otherwise `claim`'s words ("no difference detected" when the 95%
+    interval contains 0, else the direction) and that equivalence within the margin is not shown.
+
+    Example:
+        >>> equivalence_claim("pruned L1", a, "pruned L2", b, margin=0.003, digits=2, scale=100,
+        ...                   unit=" points")
+    """
+    test = equivalence(a, b, margin, alpha)
+    fmt = lambda v: f"{v * scale:+.{digits}f}"  # noqa: E731
+    within = f"±{margin * scale:.{digits}f}{unit}"
+    if not test.interval.has_ci:
+        return claim(name_a, a, name_b, b, digits=digits, scale=scale, unit=unit)
+    d, level = test.interval, f"{100 * (1 - 2 * alpha):g}% CI"
+    where = f"{level} [{fmt(d.low)}, {fmt(d.high)}]{unit}"
+    if test.equivalent:
+        wide = paired_difference(a, b)
+        detected = ("" if wide.low <= 0 <= wide.high else ", though a difference smaller than the margin is "
+                    f"detected (95% CI [{fmt(wide.low)}, {fmt(wide.high)}]{unit})")
+        return (f"{name_a} matches {name_b}: equivalent within {within} (TOST at the {100 * alpha:g}% level: "
+                f"paired difference {fmt(d.mean)}, {where} inside the margin, n={d.n}){detected}.")
+    said = claim(name_a, a, name_b, b, digits=digits, scale=scale, unit=unit)
+    return f"{said[:-1]}; not shown equivalent within {within} (TOST: {where} is not inside the margin)."

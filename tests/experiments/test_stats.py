@@ -76,3 +76,73 @@ def test_bad_input():
         stats.t_quantile(0)
     with pytest.raises(UsageError, match=r"confidence in \(0, 1\)"):
         stats.t_quantile(3, 1.5)
+
+
+# TOST on d = a - b = [0.1, 0.2, 0.3, 0.0, -0.1]: mean 0.1, s = sqrt(0.1 / 4) = 0.158114, se = s / sqrt(5)
+# = 0.0707107; t(0.95, 4) = 2.131847 (tables), so the 90% CI is 0.1 ± 0.150744 = [-0.050744, 0.250744].
+# One-sided p-values (scipy.stats.ttest_1samp(d, -m, alternative="greater") / (d, m, "less")):
+# m = 0.3: 0.0024063 and 0.0237103; m = 0.2: 0.0066178 and 0.1150998.
+TOST_D = np.array([0.1, 0.2, 0.3, 0.0, -0.1])
+
+
+@pytest.mark.parametrize("margin,p_value,equivalent", [(0.3, 0.0237103, True), (0.2, 0.1150998, False)])
+def test_equivalence_is_two_one_sided_t_tests(margin, p_value, equivalent):
+    b = np.array([0.02, 0.03, 0.01, 0.05, 0.04])
+    test = stats.equivalence(b + TOST_D, b, margin)
+    assert test.p_value == pytest.approx(p_value, rel=1e-5) and test.equivalent is equivalent
+    assert test.interval.confidence == pytest.approx(0.9) and test.interval.n == 5
+    assert (test.interval.low, test.interval.high) == pytest.approx((-0.050744, 0.250744), abs=1e-6)
+    assert (0.250744 < margin) is equivalent  # equivalent exactly when the 90% CI lies inside ±margin
+
+
+def test_equivalence_matches_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 5, 8):
+        d = rng.normal(0.1, 0.2, n)
+        for margin in (0.05, 0.3, 1.0):
+            expected = max(scipy_stats.ttest_1samp(d, -margin, alternative="greater").pvalue,
+                           scipy_stats.ttest_1samp(d, margin, alternative="less").pvalue)
+            test = stats.equivalence(d, np.zeros(n), margin, alpha=0.1)
+            assert test.p_value == pytest.approx(expected, rel=1e-7)
+            inside = bool(-margin < test.interval.low and test.interval.high < margin)
+            assert test.equivalent == bool(expected < 0.1) == inside
+
+
+def test_equivalence_one_seed_and_identical_differences():
+    one = stats.equivalence([0.5], [0.4], 1.0)
+    assert one.p_value is None and not one.equivalent
+    assert stats.equivalence([0.75, 0.5], [0.5, 0.25], 0.5).equivalent  # d = 0.25 on every seed: inside ±0.5
+    assert not stats.equivalence([0.75, 0.5], [0.5, 0.25], 0.25).equivalent  # on the margin is not inside
+
+
+def test_equivalence_claim_words_follow_the_test():
+    b = np.full(5, 0.02)
+    words = dict(digits=2, scale=100, unit=" points")
+    assert stats.equivalence_claim("x", b + TOST_D / 100, "y", b, 0.003, **words) == (
+        "x matches y: equivalent within ±0.30 points (TOST at the 5% level: paired difference +0.10, "
+        "90% CI [-0.05, +0.25] points inside the margin, n=5).")
+    assert stats.equivalence_claim("x", b + TOST_D / 100, "y", b, 0.002, **words) == (
+        "x vs y: no difference detected (paired difference +0.10, 95% CI [-0.10, +0.30] points, n=5 contains 0); "
+        "not shown equivalent within ±0.20 points (TOST: 90% CI [-0.05, +0.25] points is not inside the margin).")
+    higher = stats.equivalence_claim("x", b + TOST_D / 100 + 0.005, "y", b, 0.002, **words)
+    assert higher.startswith("x is higher than y (paired difference +0.60, 95% CI [+0.40, +0.80] points")
+    assert higher.endswith("not shown equivalent within ±0.20 points (TOST: 90% CI [+0.45, +0.75] points is not "
+                           "inside the margin).")
+    small = stats.equivalence_claim("x", b + (TOST_D / 10 + 0.2) / 100, "y", b, 0.005, **words)
+    assert small.startswith("x matches y: equivalent within ±0.50 points") and small.endswith(
+        ", though a difference smaller than the margin is detected (95% CI [+0.19, +0.23] points).")
+    assert "no claim" in stats.equivalence_claim("x", [0.1], "y", [0.2], 0.5)
+
+
+@pytest.mark.parametrize("margin", [0, -0.1, float("nan"), float("inf"), True, "0.3"])
+def test_equivalence_bad_margin(margin):
+    with pytest.raises(UsageError, match="positive finite margin"):
+        stats.equivalence([0.1, 0.2], [0.1, 0.1], margin)
+
+
+def test_equivalence_bad_alpha_and_lengths():
+    with pytest.raises(UsageError, match=r"alpha in \(0, 0.5\). Received: alpha=0.5"):
+        stats.equivalence([0.1, 0.2], [0.1, 0.1], 0.3, alpha=0.5)
+    with pytest.raises(UsageError, match="same length"):
+        stats.equivalence([0.1, 0.2], [0.1], 0.3)
