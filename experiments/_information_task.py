@@ -55,6 +55,13 @@ def labels():
     return (rule(patterns()) > 1e-9).astype("int32")
 
 
+def run_labels(seed, permuted=False):
+    """The labels a run trains on: `labels()`, or (`permuted`) a permutation of them drawn once from
+    the seed, the control whose labels carry nothing about the input."""
+    y = labels()
+    return np.random.default_rng(3_000_000 + seed).permutation(y) if permuted else y
+
+
 def split(seed, train_fraction):
     """`(train, test)` indices of one run: a seeded random `train_fraction` of the 4,096 inputs."""
     order = np.random.default_rng(seed).permutation(PATTERNS)
@@ -105,11 +112,11 @@ def _summed_cross_entropy(y_true, y_pred):
 
 
 def build(members, hidden, learning_rate, steps_per_execution):
-    """`(model, probe)` for the runs `members`, `[(activation, seed), ...]`: the K-run model on
+    """`(model, probe)` for the runs `members`, `[(activation, seed, permuted), ...]`: the K-run model on
     pattern indices (batch, K) and the model returning every layer's activations (hidden layers
     and softmax output), each (batch, K, width)."""
     k, widths = len(members), (BITS, *hidden, 2)
-    activations = [a for a, _ in members]
+    activations = [a for a, _, _ in members]
     index = keras.Input((k,), dtype="int32", name="pattern")
     table = keras.layers.Embedding(PATTERNS, BITS, trainable=False, name="patterns")
     x, outputs = table(index), []
@@ -119,7 +126,7 @@ def build(members, hidden, learning_rate, steps_per_execution):
         outputs.append(x)
     model = keras.Model(index, x)
     table.set_weights([patterns()])
-    per_run = [_initial_weights(s, widths) for _, s in members]
+    per_run = [_initial_weights(s, widths) for _, s, _ in members]
     for j, layer in enumerate(layer for layer in model.layers if isinstance(layer, Members)):
         layer.set_weights([np.stack([w[2 * j] for w in per_run]), np.stack([w[2 * j + 1] for w in per_run])])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=_summed_cross_entropy,
@@ -146,12 +153,14 @@ class Stream:
 
 
 def train(members, config, on_measure):
-    """Trains the runs `members` (`[(activation, seed), ...]`) together; calls `on_measure(epoch,
-    activations, accuracies)` at every measured epoch with each layer's activations on all 4,096
-    inputs, (4096, K, width) per layer, and each run's `(train, test)` accuracy. The seed alone
-    sets a run's split, data order and initial weights, so a tanh and a ReLU run of one seed are
-    paired. Returns the measured epochs."""
-    y, seeds = labels(), [s for _, s in members]
+    """Trains the runs `members` (`[(activation, seed, permuted), ...]`) together; calls
+    `on_measure(epoch, activations, accuracies)` at every measured epoch with each layer's
+    activations on all 4,096 inputs, (4096, K, width) per layer, and each run's `(train, test)`
+    accuracy on its own labels (`run_labels`). The seed alone sets a run's split, data order and
+    initial weights, so the tanh, ReLU and permuted-label runs of one seed are paired. Returns
+    the measured epochs."""
+    seeds = [s for _, s, _ in members]
+    y = np.stack([run_labels(s, p) for _, s, p in members], axis=1)  # (4096, K)
     splits = [split(s, config.train_fraction) for s in seeds]
     stream = Stream(seeds, [tr for tr, _ in splits])
     steps = max(1, config.steps_per_execution)
@@ -163,11 +172,11 @@ def train(members, config, on_measure):
             n = min(epoch - done, config.chunk_epochs)
             idx = stream.next(n)
             # K runs in one model, each with its own order (`Stream`): the engine keeps it.
-            fit_model(model, idx, y[idx], batch_size=config.batch_size, shuffle=False)
+            fit_model(model, idx, np.take_along_axis(y, idx, axis=0), batch_size=config.batch_size, shuffle=False)
             done += n
         acts = [np.asarray(a, np.float32) for a in probe.predict(every, batch_size=PATTERNS, verbose=0)]
         pred = acts[-1].argmax(-1)  # (4096, K)
-        acc = [(float(np.mean(pred[tr, k] == y[tr])), float(np.mean(pred[te, k] == y[te])))
+        acc = [(float(np.mean(pred[tr, k] == y[tr, k])), float(np.mean(pred[te, k] == y[te, k])))
                for k, (tr, te) in enumerate(splits)]
         on_measure(epoch, acts, acc)
     return epochs

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seminar.callbacks import InformationPlane
+from keras_seminar.callbacks import InformationPlane, _information
 from keras_seminar.callbacks.information_plane import (
     binned_mutual_information,
     discretize,
@@ -61,6 +61,34 @@ def test_kde_on_separated_clusters_gives_h_y():
     y = np.repeat(np.arange(4), 10)
     ixt, ity = kde_mutual_information(10.0 * np.eye(4)[y], y, noise_variance=1e-3)
     assert ixt == pytest.approx(2.0, abs=1e-6) and ity == pytest.approx(2.0, abs=1e-6)
+
+
+def test_kde_bound_has_its_known_values(rng):
+    # 8 tight, far-apart clusters of 25 points: log2(8) = 3 bits about X; labels = cluster mod 2: 1 bit about Y
+    cluster = np.repeat(np.arange(8), 25)
+    t = 50.0 * np.eye(8)[cluster] + 1e-4 * rng.normal(size=(200, 8))
+    ixt, ity = kde_mutual_information(t, cluster % 2, noise_variance=0.1)
+    assert ixt == pytest.approx(3.0, abs=1e-3) and ity == pytest.approx(1.0, abs=1e-3)
+    assert kde_mutual_information(np.ones((50, 3)), cluster[:50] % 2, noise_variance=0.1) == (0.0, 0.0)
+    # two points a distance d apart: -log2((1 + exp(-d^2 / 2 var)) / 2), here d^2 / 2 var = 1
+    ixt, ity = kde_mutual_information(np.array([[0.0], [np.sqrt(0.2)]]), [0, 1], noise_variance=0.1)
+    assert ixt == pytest.approx(1 - np.log2(1 + np.exp(-1)), abs=1e-5) and ity == pytest.approx(ixt, abs=1e-5)
+
+
+def test_kde_matches_the_formula_of_saxe_et_al(rng):
+    """Eqs. 7-10 of Saxe et al. (2018, App. B.1) written out in float64, against the blocked float32 code."""
+    t, y, var = rng.normal(size=(300, 4)), rng.integers(0, 3, 300), 0.5
+
+    def h(a):  # -1/P sum_i log 1/P sum_j exp(-|h_i - h_j|^2 / 2 var), nats
+        d = ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1)
+        return -np.mean(np.log(np.mean(np.exp(-d / (2 * var)), axis=1)))
+
+    h_given_y = sum(np.mean(y == c) * h(t[y == c]) for c in range(3))
+    ixt, ity = kde_mutual_information(t, y, noise_variance=var)
+    assert ixt == pytest.approx(h(t) / np.log(2), rel=1e-5)
+    assert ity == pytest.approx((h(t) - h_given_y) / np.log(2), rel=1e-4, abs=1e-5)
+    blocked = _information._kernel_sums(t.astype("float32"), y, var, block=7)  # rows in blocks: same sums
+    np.testing.assert_allclose(blocked[0], _information._kernel_sums(t.astype("float32"), y, var)[0], rtol=1e-6)
 
 
 def _model():

@@ -2,8 +2,10 @@
 
 import dataclasses
 
+import keras
 import numpy as np
 import pytest
+from keras_seminar.experiments import _information_render as _render
 from keras_seminar.experiments import _information_task as task
 from keras_seminar.experiments import _protocol, information_plane
 
@@ -52,7 +54,7 @@ def _trained(members, config):
 
 def test_runs_trained_together_equal_the_run_trained_alone():
     config = _config()
-    alone, together = _trained([("tanh", 3)], config), _trained([("relu", 5), ("tanh", 3)], config)
+    alone, together = _trained([("tanh", 3, False)], config), _trained([("relu", 5, False), ("tanh", 3, False)], config)
     assert [e for e, _, _ in alone] == [e for e, _, _ in together] == [0, 1, 3]
     for (_, a, acc_a), (_, b, acc_b) in zip(alone, together, strict=True):
         for la, lb in zip(a, b, strict=True):
@@ -64,7 +66,7 @@ def test_runs_trained_together_equal_the_run_trained_alone():
 def test_trained_net_differs_from_random_activations_with_random_labels():
     config = _config(hidden=(10, 7, 5, 4, 3), epochs=60, batch_size=256, learning_rate=0.01, log_points=1,
                      chunk_epochs=60, steps_per_execution=64)
-    epoch, acts, acc = _trained([("tanh", 0)], config)[-1]
+    epoch, acts, acc = _trained([("tanh", 0, False)], config)[-1]
     assert epoch == 60 and acc[0][0] > 0.9
     y, t = task.labels(), acts[-2][:, 0]  # the last hidden layer, 3 tanh units
     options = {"bins": 30, "bin_range": (-1, 1)}
@@ -78,11 +80,61 @@ def test_trained_net_differs_from_random_activations_with_random_labels():
     assert control_ity > 0.5 and control_real_ity > 0.5
 
 
-def test_fixed_relu_range_spans_the_whole_run():
+def test_permuted_label_twin_shares_split_order_and_weights_not_labels():
+    y, permuted = task.labels(), task.run_labels(4, permuted=True)
+    assert np.sort(permuted).tolist() == np.sort(y).tolist() and np.mean(permuted != y) > 0.3
+    assert np.array_equal(task.run_labels(4, True), permuted) and np.array_equal(task.run_labels(4), y)
+    measured = _trained([("tanh", 4, False), ("tanh", 4, True)], _config(learning_rate=0.05))
+    first, last = measured[0][1][0], measured[-1][1][0]  # fc1 at epoch 0 and at the last epoch
+    np.testing.assert_array_equal(first[:, 0], first[:, 1])  # the same initial weights
+    assert np.abs(last[:, 0] - last[:, 1]).max() > 1e-3  # ... trained on different labels
+
+
+def test_relu_ranges_are_per_layer_over_the_whole_run():
     early = [np.full((4, 3), 0.5), np.full((4, 1), 0.2), np.zeros((4, 2))]
     late = [np.full((4, 3), 2.5), np.full((4, 1), 0.1), np.zeros((4, 2))]
-    assert information_plane.ranges("relu", [early, late], 2) == [(0.0, 2.5), (0.0, 2.5), (0.0, 1.0)]
+    assert information_plane.ranges("relu", [early, late], 2) == [(0.0, 2.5), (0.0, 0.2), (0.0, 1.0)]
     assert information_plane.ranges("tanh", [early], 2) == [(-1.0, 1.0), (-1.0, 1.0), (0.0, 1.0)]
+
+
+def test_informations_measure_controls_at_the_end_of_fitting_and_last(rng):
+    config = _protocol.get("information_plane").config
+    specs = information_plane.estimators(config, "sz2017")
+    assert list(specs) == ["bins30", "bins10", "bins100", "kde"] and specs["kde"][0]["noise_variance"] == 0.1
+    y = np.arange(64) % 2
+    acts = [[(0.1 * e + 0.05) * np.c_[2 * y - 1, rng.normal(size=64)], rng.uniform(size=(64, 2))] for e in range(4)]
+    info = information_plane.informations(acts, y, [(-1.0, 1.0), (0.0, 1.0)], specs, seed=0, controls=True)
+    fit = _render.fit_index(info["bins30"]["I_TY"])
+    assert info["bins30"]["measured"] == sorted({*fit, 3})
+    assert all((row is None) == (e not in info["bins30"]["measured"]) for e, row in enumerate(info["bins30"]["control_I_XT"]))
+    twin = information_plane.informations(acts, y, [(-1.0, 1.0), (0.0, 1.0)], specs, seed=0,
+                                          at={k: v["measured"] for k, v in info.items()})
+    assert twin["kde"]["I_XT"][3] == info["kde"]["I_XT"][3] and (twin["kde"]["I_XT"][1] is None) == (1 not in info["kde"]["measured"])
+
+
+def test_deltas_pair_each_run_with_its_controls():
+    def rec(seed, xt, ty, control_xt=None):
+        est = {"I_XT": xt, "I_TY": ty}
+        if control_xt is not None:
+            est["control_I_XT"] = control_xt
+        return {"seed": seed, "estimates": {"bins30": est}}
+
+    ty = [[0.1], [0.99], [1.0]]  # fitted at epoch index 1
+    real = [rec(s, [[5], [8], [6 - s]], ty, [[9], [9], [9 - s]]) for s in range(3)]
+    permuted = [rec(s, [[4], [7], [7]], ty) for s in (0, 2)]  # seed 1 has no twin: left out
+    seeds, d, d_random, d_permuted = _render.deltas(real, permuted, "bins30")
+    assert seeds == [0, 2] and d[:, 0].tolist() == [-2, -4]
+    assert d_random[:, 0].tolist() == [0, -2] and d_permuted[:, 0].tolist() == [0, 0]
+
+
+def test_plateau_rule_stops_mnist_training():
+    recorder = information_plane._Recorder(None, epochs=(), plateau=True)
+    recorder.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    recorder.val_loss, stops = [], []
+    for epoch, loss in enumerate([1.0, 0.8, 0.7, 0.65, 0.64, 0.63, 0.625, 0.62, 0.62, 0.619, 0.619]):
+        recorder.on_epoch_end(epoch, {"val_loss": loss})
+        stops.append(recorder.model.stop_training)
+    assert stops.index(True) == 10  # the first epoch whose last 5 fell < 3% (0.63 -> 0.619: 1.7%)
 
 
 def test_random_control_checks_its_arguments():
