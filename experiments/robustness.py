@@ -1,23 +1,21 @@
 """White-box and transfer robustness of free, sparse, positive and adversarially trained MLPs."""
 
 import dataclasses
-from typing import Annotated
 
 import keras
 import numpy as np
-from keras_seminar.experiments import _robustness_render, _runner
-from keras_seminar.experiments._config import Count, Dataset, Natural, NonNegative, Range, one_of
+from keras_seminar.experiments import _attacks, _robustness_render, _runner
+from keras_seminar.experiments._attacks import Eps
+from keras_seminar.experiments._config import Count, Dataset, Natural, NonNegative, one_of
 from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar import adversarial, regularizers
 from keras_seminar.errors import UsageError
 from keras_seminar.training import compile_model, recipe_for
 
-__all__ = ["adversarial_fit", "ARMS", "build", "Config", "Eps", "pgd_accuracy", "Robustness",
-           "train"]
+__all__ = ["adversarial_fit", "ARMS", "build", "Config", "Eps", "Robustness", "train"]
 
 ARMS = ("free", "l1", "l2", "l12", "nonneg_output", "nonneg_all", "adv_fgsm", "adv_pgd")
-Eps = Annotated[float, Range(0, 1, low_open=True)]  # an L-inf attack size on pixels in [0, 1]
 
 @dataclasses.dataclass
 class Config:
@@ -118,21 +116,6 @@ def train(arm, config, data, dataset, seed):
     return model, {"val_loss": history["val_loss"], "best_epoch": best + 1}
 
 
-def pgd_accuracy(config, model, x, y, eps, seed, source=None, crafted=None):
-    """Accuracy of `model` under PGD crafted on `source` (default: `model`, white-box), worst of
-    restarts. `crafted` (a dict) keeps the examples per (eps, restart) for the next target: a
-    transfer attack's examples depend on the source alone, so every arm of a seed meets the same."""
-    robust = np.ones(len(y), bool)
-    for r in range(config.pgd_restarts):
-        x_adv = (crafted or {}).get((eps, r))
-        if x_adv is None:
-            x_adv = adversarial.pgd(source or model, x, y, eps, steps=config.pgd_steps, seed=1000 * seed + r)
-            if crafted is not None:
-                crafted[(eps, r)] = x_adv
-        robust &= adversarial.predict_labels(model, x_adv) == y
-    return float(robust.mean())
-
-
 @register
 class Robustness(Experiment):
     name = "robustness"
@@ -163,24 +146,13 @@ class Robustness(Experiment):
                 for arm in config.arms:
                     yield {"dataset": dataset, "arm": arm}, seed
 
-    def _attack_set(self, config, data, dataset, seed):
-        """This seed's attacked images, its substitute (a free MLP of another seed) and the
-        substitute's PGD examples, crafted once for every arm of the seed."""
-        def make():
-            substitute, _ = train("free", config, data, dataset, seed + config.substitute_seed_offset)
-            return (*_runner.test_subset(data, config.attack_limit, seed), substitute, {})
-
-        return self.shared("attack", (dataset, seed), make)
-
     def run_arm(self, config, arm, seed, data):
-        x, y, substitute, crafted = self._attack_set(config, data, arm["dataset"], seed)
+        attacked = _attacks.attack_set(self, (arm["dataset"], seed), config, data, seed, lambda substitute_seed: train(
+            "free", config, data, arm["dataset"], substitute_seed)[0])
         model, history = train(arm["arm"], config, data, arm["dataset"], seed)
         return dict(**history, epochs_run=len(history["val_loss"]),
                     test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
-                    attacked_clean=float(np.mean(adversarial.predict_labels(model, x) == y)), attacked_images=len(y),
-                    fgsm=adversarial.robustness_curve(model, x, y, list(config.eps), "fgsm")["accuracy"],
-                    pgd=[pgd_accuracy(config, model, x, y, e, seed) for e in config.eps],
-                    transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute, crafted) for e in config.eps])
+                    **_attacks.measure(config, model, attacked, seed))
 
     def render(self, config, results, report):
         _robustness_render.render(config, results, report)
