@@ -10,24 +10,45 @@ import json
 import os
 
 import numpy as np
+from keras_seminar.experiments import stats
 
 from keras_seminar import _io
 from keras_seminar.callbacks import plots
 
 DPI = 80
+CI_TITLE = "Mean ± 95% CI over seeds (Student t, sample std)"
+PAIRED_TITLE = "Paired differences (same seed: same split, data order and initial weights)"
 
 
 def group_runs(results, keys, order=None, **where):
-    """`{(arm[k] for k in keys): [records, by seed]}` of the runs whose arm matches `where`;
-    with `order` (one sequence per key, e.g. the config's lists), groups sorted by the position
-    of each key's value there, whatever order the runs finished in."""
+    """`{(arm[k] for k in keys): [records, by seed]}` of the runs whose arm matches `where` (an
+    arm without a key has None there); `keys` one key (a string): `{arm[keys]: [records]}`. With
+    `order` (one sequence per key, e.g. the config's lists; for one key, its sequence), groups
+    sorted by the position of each key's value there, whatever order the runs finished in."""
+    single = isinstance(keys, str)
+    if single:
+        keys, order = (keys,), None if order is None else (order,)
     groups = {}
     for r in sorted(results["runs"], key=lambda r: r["seed"]):
         if all(r["arm"].get(k) == v for k, v in where.items()):
-            groups.setdefault(tuple(r["arm"][k] for k in keys), []).append(r)
+            groups.setdefault(tuple(r["arm"].get(k) for k in keys), []).append(r)
     if order is not None:
         groups = dict(sorted(groups.items(), key=lambda item: [list(o).index(v) for o, v in zip(order, item[0])]))
-    return groups
+    return {k[0]: recs for k, recs in groups.items()} if single else groups
+
+
+def _get(record, value):
+    return value(record) if callable(value) else record[value]
+
+
+def values(recs, value):
+    """`value` of each record: a record key, or a function of a record."""
+    return [_get(r, value) for r in recs]
+
+
+def ci(recs, value, digits=2, scale=1.0):
+    """`values(recs, value)`'s mean ± 95% CI as table text, `0.98 ± 0.01 (n=5)` (`scale=100`: %)."""
+    return stats.mean_ci(values(recs, value)).format(digits, scale)
 
 
 PLATEAU_TOLERANCE = 0.03  # a run at its epoch cap is "on the plateau" if its loss fell less than this
@@ -93,6 +114,17 @@ class Report:
 
     def image(self, filename, caption=""):
         self.images.append((filename, caption))
+
+    def compare(self, recs, base, value, name, base_name, what="", digits=2, scale=100, unit=" points"):
+        """Compares two arms' `value` (a key or function of a record) on the seeds both have
+        (`paired`): adds the finding `what` + `stats.claim(...)` and returns their paired
+        difference as table text (`mean ± CI (n)`), or None where they share no seed. The
+        defaults suit fractions (accuracies, errors) told in percentage points."""
+        a, b = paired(recs, base, value)
+        if not a:
+            return None
+        self.finding(what + stats.claim(name, a, base_name, b, digits=digits, scale=scale, unit=unit))
+        return stats.paired_difference(a, b).format(digits, scale)
 
     def save_figure(self, fig, suffix, caption=""):
         path = os.path.join(self.out, f"{self.name}_{suffix}.png")
@@ -174,6 +206,17 @@ def paired(recs, base, value, base_value=None):
     ref = {r["seed"]: r for r in base}
     pairs = [(get(r), get_base(ref[r["seed"]])) for r in recs if r["seed"] in ref]
     return tuple(zip(*pairs)) if pairs else ((), ())
+
+
+def curves(ax, series, y, x=None, fmt=None, **style):
+    """One line per record, one colour per `(label, records)` of `series` (an arm without records
+    keeps its colour), the label on its first line only: `y` against `x` (each a record key or a
+    function of a record; `x` None: epochs 1, 2, ...); `fmt` and `style` go to `ax.plot`."""
+    for i, (label, recs) in enumerate(series):
+        for j, r in enumerate(recs):
+            ys = _get(r, y)
+            xs = np.arange(1, len(ys) + 1) if x is None else _get(r, x)
+            ax.plot(xs, ys, *([fmt] if fmt else []), color=f"C{i}", label=label if j == 0 else None, **style)
 
 
 def loss_curves(ax, series):

@@ -40,10 +40,15 @@ def test_subset(data, limit, seed):
     return data.x_test[idx], data.y_test[idx]
 
 
+def build(seed, model, **options):
+    """The zoo's `model` built with `options`, its weights drawn from `seed`."""
+    keras.utils.set_random_seed(seed)
+    return models.build_model(model, **options)
+
+
 def build_mlp(seed, **options):
     """The zoo's `mlp` (Flatten - Dense x len(hidden) - Dense - softmax), weights drawn from `seed`."""
-    keras.utils.set_random_seed(seed)
-    return models.build_model("mlp", **options)
+    return build(seed, "mlp", **options)
 
 
 def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp",
