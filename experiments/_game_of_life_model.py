@@ -60,3 +60,43 @@ def predict(model, stop, delta, pad, batch_size=512):
     """0/1 start boards (N, 25, 25): the net's live probability thresholded at 1/2."""
     p = model.predict(features(stop, delta, pad), batch_size=batch_size, verbose=0)["start"][..., 0]
     return (p > 0.5).astype(np.uint8)
+
+
+def window_codes(boards, radius):
+    """Each cell's (2r+1)^2 torus neighbourhood of the 0/1 `boards` (N, H, W) as one integer (N, H, W)."""
+    code = np.zeros(np.shape(boards), np.int64)
+    offsets = range(-radius, radius + 1)
+    for bit, (dy, dx) in enumerate((dy, dx) for dy in offsets for dx in offsets):
+        code |= np.roll(boards, (dy, dx), axis=(1, 2)).astype(np.int64) << bit
+    return code
+
+
+def lookup_posterior(train_start, train_stop, train_delta, stop, delta, radius=2, prior=1.0):
+    """P(start cell alive | delta, the stop board's (2r+1)^2 neighbourhood of the cell), counted on
+    training games: a tile look-up as the 2013 contest's entries made, backing off to smaller tiles.
+
+    Per delta, the estimate starts at the training start boards' live density and is refined tile
+    by tile, r = 0 (the cell alone), 1 (3x3), ..., `radius`: `P_r = (alive_r + prior * P_{r-1}) /
+    (seen_r + prior)`, so an unseen tile keeps the smaller tile's estimate and a rare one leans on
+    it. Predicting alive where P > 1/2 minimises the expected 2013 score (MAE) cell by cell.
+
+    Returns:
+        Live probabilities (N, H, W) for the games `(stop, delta)`.
+    """
+    if not 0 <= radius <= 3:  # 7x7 = 49 bits fit an int64 code
+        raise ValueError(f"Expected radius in 0..3. Received: radius={radius!r}")
+    stop, delta = np.asarray(stop), np.asarray(delta)
+    out = np.zeros(stop.shape)
+    for k in np.unique(delta):
+        rows, train = delta == k, np.asarray(train_delta) == k
+        alive = train_start[train].ravel().astype(np.float64)
+        p = np.full(stop[rows].size, alive.mean() if alive.size else 0.0)
+        for r in range(radius + 1) if alive.size else ():
+            keys, inverse = np.unique(window_codes(train_stop[train], r), return_inverse=True)
+            seen, live = np.bincount(inverse.ravel()), np.bincount(inverse.ravel(), weights=alive)
+            code = window_codes(stop[rows], r).ravel()
+            i = np.searchsorted(keys, code).clip(max=len(keys) - 1)
+            hit = keys[i] == code
+            p = (np.where(hit, live[i], 0.0) + prior * p) / (np.where(hit, seen[i], 0) + prior)
+        out[rows] = p.reshape(stop[rows].shape)
+    return out
