@@ -109,27 +109,30 @@ def _arm_table(report, config, task, activation, recs, name):
 
 def _verdicts(report, config, groups):
     """The table of every layer's change of I(X;T) after fitting beside both controls, under every
-    estimator; returns `{(task, activation): layers apart from both controls under all of them}`."""
+    estimator; returns `{(task, activation): (layers apart from both controls under all of them,
+    {other layer: its first failed test, in words})}`."""
     rows, out = [], {}
     for (task, activation, labels), real in groups.items():
         permuted = groups.get((task, activation, "permuted"), [])
         if labels != "real" or not permuted:
             continue
         names = layer_names(config, task, len(real[0]["estimates"][_names(real)[0]]["I_XT"][0]))
-        apart = set(names)
+        failed = {}
         for name in _names(real):
             seeds, d, d_rand, d_perm = deltas(real, permuted, name)
-            if len(seeds) < 2:
-                apart = set()
-                continue
-            for j, layer in enumerate(names):
-                ok = _below(d[:, j]) and _below(d[:, j] - d_rand[:, j]) and _below(d[:, j] - d_perm[:, j])
-                if not ok:
-                    apart.discard(layer)
+            for j, layer in enumerate(names if seeds else []):
+                tests = {"Δ": d[:, j], "Δ - the random control's Δ": d[:, j] - d_rand[:, j],
+                         "Δ - the permuted-label net's Δ": d[:, j] - d_perm[:, j]}
+                bad = [k for k, v in tests.items() if not _below(v)]  # one run: no interval, never below
+                ok = not bad
+                if bad and layer not in failed:
+                    failed[layer] = f"{layer}: {bad[0]} is {_ci(tests[bad[0]])} under {_label(name, config)}"
                 rows.append((LABELS[task], activation, _label(name, config), layer,
                              len(seeds), _ci(d[:, j]), _ci(d[:, j] - d_rand[:, j]), _ci(d[:, j] - d_perm[:, j]),
                              "yes" if ok else "no"))
-        out[(task, activation)] = [n for n in names if n in apart]
+        if not rows or rows[-1][:2] != (LABELS[task], activation):  # no seed has both runs
+            failed = {n: f"{n}: no seed has both a real- and a permuted-label run" for n in names}
+        out[(task, activation)] = ([n for n in names if n not in failed], failed)
     if rows:
         report.table(["task", "activation", "estimator", "layer", "n", "ΔI(X;T) = last - end of fitting",
                       "Δ - random control's Δ", "Δ - permuted-label net's Δ", "below 0 in all three"], rows,
@@ -152,14 +155,15 @@ def render(config, results, report):
                            + stats.claim("I(T;Y) at the last epoch", s["ty_last"][:, j], "at epoch 0",
                                          s["ty0"][:, j], digits=3, unit=" bits"))
             down = [n for i, n in enumerate(names) if _below(s["xt_last"][:, i] - s["xt_fit"][:, i])]
-            kept, every = strict.get((task, activation)), ", ".join(_label(n, config) for n in _names(recs))
+            kept, failed = strict.get((task, activation), (None, {}))
             if kept is None:
                 verdict = "no permuted-label runs to compare with, so no compression is claimed."
             else:
+                why = "; ".join(failed[n] for n in down if n in failed)
                 verdict = (f"apart from both controls (random activations, permuted-label nets) under every "
-                           f"estimator ({every}) in " + (", ".join(kept) if kept else
-                           "no layer: no compression is distinguishable from the controls")
-                           + " (numbers: the table of both controls).")
+                           f"estimator ({', '.join(_label(n, config) for n in _names(recs))}) in "
+                           + (", ".join(kept) if kept else "no layer: no compression is distinguishable from the "
+                              "controls") + (f" (first failed test of the others: {why})" if why else "") + ".")
             report.finding(f"{LABELS[task]}, {activation} (n={len(recs)}): I(X;T) falls after fitting under "
                            f"{_label(main, config)} alone (paired 95% CI below 0) in {', '.join(down) or 'no layer'}; "
                            + verdict)
@@ -217,7 +221,7 @@ def _accuracy_table(report, groups):
 
 
 def _conclusion(report, strict):
-    tanh, relu = strict.get(("sz2017", "tanh")), strict.get(("sz2017", "relu"))
+    tanh, relu = (strict.get(("sz2017", a), (None,))[0] for a in ("tanh", "relu"))
     if tanh is None or relu is None:
         return
     tanh_c, relu_c = bool([n for n in tanh if n != "output"]), bool([n for n in relu if n != "output"])

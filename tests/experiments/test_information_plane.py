@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras_seminar.experiments import _information_render as _render
 from keras_seminar.experiments import _information_task as task
-from keras_seminar.experiments import _protocol, information_plane
+from keras_seminar.experiments import _protocol, _report, information_plane
 
 from keras_seminar.callbacks.information_plane import entropy, estimate_information, random_control
 from keras_seminar.errors import UsageError
@@ -143,3 +143,26 @@ def test_random_control_checks_its_arguments():
         random_control(t, y, shuffle_labels="no")
     with pytest.raises(UsageError, match="seed=-1"):
         random_control(t, y, seed=-1)
+
+
+def test_report_claims_compression_only_apart_from_both_controls_under_every_estimator(tmp_path):
+    """fc1 falls after fitting and its controls do not; the output falls as much as its permuted-label twin's."""
+    config = dataclasses.replace(_config(hidden=(5,)), activations=("tanh",))
+    ty = [[0.1, 0.1], [0.99, 0.99], [1.0, 1.0]]  # both layers fitted at the second measured epoch
+
+    def run(seed, labels, last):
+        xt = [[5.0, 5.0], [8.0, 8.0], last]
+        est = {"I_XT": xt, "I_TY": ty, "control_I_XT": [[9.0, 9.0]] * 3, "control_real_I_TY": [[0.5, 0.5]] * 3,
+               "control_I_TY": [0.5, 0.5]}
+        return {"arm": {"task": "sz2017", "activation": "tanh", "labels": labels}, "seed": seed, "epochs": [0, 10, 100],
+                "estimates": {"bins30": est, "kde": est}, "train_accuracy": [0.5, 1.0, 1.0],
+                "test_accuracy": [0.5, 0.9, 0.9]}
+
+    wobble = [0.05, -0.04, 0.03, -0.02]
+    runs = [run(s, "real", [6.0 - 0.1 * s, 7.0 - 0.1 * s]) for s in range(4)]
+    runs += [run(s, "permuted", [8.0 + w, 7.0 - 0.1 * s + w]) for s, w in enumerate(wobble)]
+    report = _report.Report("information_plane", tmp_path)
+    _render.render(config, {"runs": runs}, report)
+    verdict = next(f for f in report.findings if "under every estimator" in f)
+    assert "(30 bins, KDE bound (σ² = 0.1)) in fc1 (5) (first failed test of the others: output: Δ - the " \
+           "permuted-label net's Δ is" in verdict and "under 30 bins" in verdict
