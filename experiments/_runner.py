@@ -10,6 +10,7 @@ import functools
 
 import keras
 import numpy as np
+from keras_seminar.experiments import _report
 
 from keras_seminar import datasets, models
 from keras_seminar.training import fit_arrays, prepare_arrays, recipe_for, test_metrics
@@ -84,3 +85,17 @@ def fit_to_convergence(model, data, seed, patience, epochs, callbacks=(), **reci
     `epochs`; returns `(history dict, index of the kept epoch)`."""
     history = fit(model, data, seed, callbacks=[*callbacks, early_stopping(patience)], epochs=epochs, **recipe)
     return history, int(np.argmin(history["val_loss"]))
+
+
+class Plateau(keras.callbacks.Callback):
+    """Stops a fit on its plateau: once the validation loss fell less than `_report.PLATEAU_TOLERANCE`
+    (3%) over the last 5 epochs (`_report.last_fall`), so after 6 epochs at the earliest; the last
+    epoch's weights stay. `losses` holds the validation loss of every epoch of the last fit."""
+
+    def on_train_begin(self, logs=None):
+        self.losses = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.losses.append(float(logs["val_loss"]))
+        if (fall := _report.last_fall(self.losses)) is not None and fall < _report.PLATEAU_TOLERANCE:
+            self.model.stop_training = True
