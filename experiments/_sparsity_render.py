@@ -8,56 +8,70 @@ def _pct(values):
     return stats.mean_ci(values).format(2, 100) if len(values) else "-"
 
 
+def select(config, front, dataset, accepts):
+    """`{method: (lambda, records, sparsity, (a, b))}`: for each penalty its largest lambda, and for
+    magnitude pruning of the none / l2 nets its largest p (its sparsity), whose pruned accuracy `a`
+    `accepts(a, b)` against the unregularized net's test accuracy `b` (paired by seed)."""
+    ref, chosen = front.get((dataset, "none", 0.0), []), {}
+    for (d, name, lam), recs in sorted(front.items(), key=lambda kv: kv[0][2]):
+        options = [(name, lam, None, "pruned_accuracy")] + [
+            (f"{name} + magnitude pruning", p, p, lambda r, p=p: r["magnitude"][str(p)])
+            for p in config.prune_fractions if name in ("none", "l2")]
+        for method, size, p, value in options if d == dataset else ():
+            pairs = _report.paired(recs, ref, value, "test_accuracy")
+            if pairs[0] and accepts(*pairs) and size > chosen.get(method, (-1,))[0]:
+                chosen[method] = (size, (lam, recs, np.mean([r["sparsity"] for r in recs]) if p is None else p, pairs))
+    return {method: entry for method, (_, entry) in chosen.items()}
+
+
 def render(config, results, report):
     front = _report.group_runs(results, ("dataset", "penalty", "lambda"), phase="frontier")
-    drop = config.max_accuracy_drop
-    rows, best_rows = [], []
+    drop, margin = config.max_accuracy_drop, config.match_margin
+    rules = {f"<= {100 * drop:g} point mean accuracy loss": lambda a, b: np.mean(np.subtract(a, b)) >= -drop,
+             f"matched pruned accuracy (equivalent within ± {100 * margin:g} points, TOST)":
+             lambda a, b: stats.equivalence(a, b, margin).equivalent}
+    methods = [*config.grid, *(f"{n} + magnitude pruning" for n in ("none", "l2") if n in config.grid)]
+    rows, chosen = [], {rule: [] for rule in rules}
     for dataset in config.datasets:
-        ref = front.get((dataset, "none", 0.0), [])
-        best = {}
         for (d, name, lam), recs in front.items():
-            if d != dataset:
-                continue
-            a, b = _report.paired(recs, ref, "pruned_accuracy", "test_accuracy")
-            diff = stats.mean_ci(np.subtract(a, b)) if a else None
-            rows.append((dataset, name, f"{lam:g}", _pct([r["test_accuracy"] for r in recs]),
-                         _pct([r["sparsity"] for r in recs]), _pct([r["pruned_accuracy"] for r in recs]),
-                         diff.format(2, 100) if diff else "-"))
-            sparsity = np.mean([r["sparsity"] for r in recs])
-            if diff and diff.mean >= -drop and sparsity > best.get(name, (-1,))[0]:
-                best[name] = (sparsity, lam, recs, diff)
-        for (d, name, lam), recs in front.items():  # magnitude pruning of the none / l2 nets
-            if d != dataset or name not in ("none", "l2"):
-                continue
-            for p in config.prune_fractions:
-                a, b = _report.paired([{**r, "m": r["magnitude"][str(p)]} for r in recs], ref, "m", "test_accuracy")
-                diff = stats.mean_ci(np.subtract(a, b)) if a else None
-                key = f"{name} + magnitude pruning"
-                if diff and diff.mean >= -drop and p > best.get(key, (-1,))[0]:
-                    best[key] = (p, lam, recs, diff)
-        for name, (sparsity, lam, recs, diff) in sorted(best.items(), key=lambda kv: -kv[1][0]):
-            s = (_pct([r["sparsity"] for r in recs]) if "magnitude" not in name
-                 else f"{100 * sparsity:.2f} (set by p)")
-            best_rows.append((dataset, name, f"{lam:g}", s, diff.format(2, 100)))
-        _claims(report, dataset, best)
+            a, b = _report.paired(recs, front.get((dataset, "none", 0.0), []), "pruned_accuracy", "test_accuracy")
+            rows += [(dataset, name, f"{lam:g}", *(_pct([r[k] for r in recs]) for k in (
+                "test_accuracy", "sparsity", "pruned_accuracy")), _pct(np.subtract(a, b)))] if d == dataset else []
+        for rule, accepts in rules.items():
+            best = select(config, front, dataset, accepts)
+            for name in sorted(methods, key=lambda n: -best[n][2] if n in best else 1):
+                lam, recs, sparsity, (a, b) = best.get(name, ("-", [], None, ((), ())))
+                chosen[rule].append((dataset, name, f"{lam:g}" if recs else "-", "none qualifies" if not recs else
+                                     f"{100 * sparsity:.2f} (set by p)" if "magnitude" in name else
+                                     _pct([r["sparsity"] for r in recs]), _pct(np.subtract(a, b)),
+                                     stats.equivalence(a, b, margin).interval.format(2, 100) if recs else "-"))
+        _claims(report, config, dataset, best)  # at matched accuracy, the last rule
     report.table(["data set", "penalty", "lambda", "test acc, %", f"sparsity (|w| < {config.threshold:g}), %",
                   "test acc after pruning, %", "pruned - unregularized, points"], rows,
                  title="Frontier: every lambda (mean ± 95% CI over seeds; paired against 'none')")
-    report.table(["data set", "method", "lambda", "sparsity, %", "accuracy change vs unregularized, points"],
-                 best_rows, title=f"Sparsity reached at <= {100 * drop:g} point mean accuracy loss")
+    for rule, table in chosen.items():
+        report.table(["data set", "method", "lambda", "sparsity, %", "accuracy change vs unregularized, points",
+                      "its 90% CI (TOST), points"], table, title=f"Sparsity at {rule}: the largest lambda (p)")
     _finetune(config, results, report)
+    data = ("the full data sets (54k training / 6k validation images, the 10k test images)"
+            if config.train_limit is None and config.test_limit is None else
+            f"the first {config.train_limit or 'all'} training and {config.test_limit or 'all'} test images")
     report.text(
-        f"Every net trains until its validation loss has not improved for {config.patience} epochs "
-        f"(at most {config.max_epochs}; best weights kept), then |w| < {config.threshold:g} is set "
-        "to 0 with no fine-tune after pruning. Magnitude pruning sets the smallest fraction p of all "
-        "kernel weights to 0. A lambda is eligible when its mean paired accuracy change is within "
-        f"{100 * drop:g} point of the unregularized net.\n\nLiterature: Wu et al. (2014, Neural "
-        "Networks 50) introduced the smoothed L1/2 penalty used here; Han et al. (2015, 'Learning "
-        "both weights and connections') prune 92% of LeNet-300-100's weights on MNIST at no "
-        "accuracy loss (267K → 22K weights, 1.64% → 1.59% test error, their Table 1), but with retraining after pruning, which this frontier does not do.\n\n"
-        + plateau_text(config, results))
-    _frontier_plot(config, front, report)
-    _curves(config, front, report)
+        f"n = {len(results['seeds'])} seeds per setting on {data}. Control: the unregularized net of the same "
+        "seed (frontier); an unregularized fine-tune of the same base for the same epochs (fine-tunes). Every "
+        f"frontier net trains until its validation loss has not improved for {config.patience} epochs (at most "
+        f"{config.max_epochs}; best weights kept), then |w| < {config.threshold:g} is set to 0 with no fine-tune "
+        "after pruning. Magnitude pruning sets the smallest fraction p of all kernel weights to 0. A lambda's "
+        "accuracy change is its pruned accuracy minus the unregularized net's test accuracy, paired by seed; "
+        f"each penalty's row holds its largest lambda whose mean change is within {100 * drop:g} point, or, at "
+        f"matched accuracy, whose change two one-sided t-tests at 5% show within ± {100 * margin:g} points "
+        "(TOST: its 90% interval lies inside the margin; a smaller lambda need not qualify). Penalties are "
+        "compared by their paired sparsity at the lambdas matched accuracy picked.\n\nLiterature: Wu et al. "
+        "(2014, Neural Networks 50) introduced the smoothed L1/2 penalty used here; Han et al. (2015, "
+        "'Learning both weights and connections') prune 92% of LeNet-300-100's weights on MNIST at no accuracy "
+        "loss (267K → 22K weights, 1.64% → 1.59% test error, their Table 1), but with retraining after pruning, "
+        "which this frontier does not do.\n\n" + plateau_text(config, results))
+    _plots(config, front, report)
 
 
 def plateau_text(config, results, last=5, tolerance=_report.PLATEAU_TOLERANCE):
@@ -83,83 +97,78 @@ def plateau_text(config, results, last=5, tolerance=_report.PLATEAU_TOLERANCE):
             f"plateau, {verdict}.")
 
 
-def _curves(config, front, report):
-    datasets = [d for d in config.datasets if any(key[0] == d for key in front)]
-    if not datasets:
-        return
-    fig, axes = _report.figure(ncols=len(datasets), width=5.0, height=3.6)
-    for ax, dataset in zip(axes, datasets):
-        for i, name in enumerate(config.grid):
-            first = True
-            for (d, n, _), recs in front.items():
-                if d != dataset or n != name:
-                    continue
-                for r in recs:
-                    ax.plot(np.arange(1, len(r["val_loss"]) + 1), r["val_loss"], color=f"C{i}", lw=0.7,
-                            alpha=0.6, label=name if first else None)
-                    first = False
-        ax.set(title=dataset, xlabel="epoch", ylabel="validation loss (cross-entropy + penalty)", yscale="log")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    report.save_figure(fig, "curves", "Validation loss of every frontier run (every lambda and seed), "
-                       "up to early stopping or the epoch cap.")
+def _claims(report, config, dataset, best):
+    """Paired sparsity of the most sparse penalty at matched accuracy against each other one."""
+    names, within = [n for n in config.grid if n != "none"], f"(± {100 * config.match_margin:g} points, TOST)"
+    top = max((n for n in names if n in best), key=lambda n: best[n][2], default=None)
+    for other in (n for n in names if n in best and n != top):
+        a, b = _report.paired(best[top][1], best[other][1], "sparsity")
+        report.finding(f"{dataset}, sparsity at matched pruned accuracy {within}: " + stats.claim(
+            f"{top} (lambda {best[top][0]:g})", a, f"{other} (lambda {best[other][0]:g})", b, digits=2, scale=100,
+            unit=" points"))
+    if any(n not in best for n in names):
+        report.finding(f"{dataset}, matched pruned accuracy {within}: no lambda of "
+                       f"{', '.join(n for n in names if n not in best)} is shown equivalent to the unregularized net "
+                       "(each lambda's change is in the frontier table).")
 
 
-def _claims(report, dataset, best):
-    names = [n for n in best if n != "none"]
-    if len(names) < 2:
-        return
-    top = max(names, key=lambda n: best[n][0])
-    for other in names:
-        if other == top or "magnitude" in other or "magnitude" in top:
-            continue
-        a, b = _report.paired(best[top][2], best[other][2], "sparsity")
-        if a:
-            report.finding(f"{dataset}, sparsity at <= 1 point loss: " + stats.claim(
-                f"{top} (lambda {best[top][1]:g})", a, f"{other} (lambda {best[other][1]:g})", b,
-                digits=2, scale=100, unit=" points"))
+def _start(r):
+    """A fine-tune's base: its sha256 (older results: a shipped file, or a net "trained here" per seed)."""
+    return r.get("pretrained_sha256") or (r["seed"] if r.get("pretrained", "trained here") == "trained here"
+                                          else r["pretrained"])
 
 
 def _finetune(config, results, report):
     groups = _report.group_runs(results, ("dataset", "model", "penalty"), phase="finetune")
     if not groups:
         return
-    rows = []
+    rows, starts = [], []
     for (dataset, model, name), recs in groups.items():
         control = groups.get((dataset, model, "none"), [])
         a, b = _report.paired(recs, control, "pruned_accuracy")
-        rows.append((dataset, model, name, _pct([r["pretrained_accuracy"] for r in recs]),
-                     _pct([r["test_accuracy"] for r in recs]), _pct([r["sparsity"] for r in recs]),
-                     _pct([r["pruned_accuracy"] for r in recs]),
-                     stats.paired_difference(a, b).format(2, 100) if a and name != "none" else "-"))
-        if name != "none" and a:
+        rows.append((dataset, model, name, *(_pct([r[k] for r in recs]) for k in (
+            "pretrained_accuracy", "test_accuracy", "sparsity", "pruned_accuracy")),
+            _pct(np.subtract(a, b)) if name != "none" else "-"))
+        if name == "none":
+            k = len({_start(r) for r in recs})
+            starts.append(f"{dataset}/{model}: {k} base(s) for {len(recs)} seeds, e.g. {recs[0].get('pretrained')}"
+                          + (" (the seeds share a base: they vary only the fine-tune's data order)" * (k < len(recs))))
+        elif a:
             s, c = _report.paired(recs, control, "sparsity")
-            report.finding(f"{dataset}/{model} fine-tuned with {name} vs an equal-epochs unregularized "
-                           "fine-tune, sparsity: " + stats.claim(name, s, "control", c, digits=2, scale=100,
-                                                                unit=" points"))
-    report.table(["data set", "model", "fine-tune penalty", "trained acc, %", "fine-tuned acc, %",
+            report.finding(f"{dataset}/{model} fine-tuned with {name} vs an equal-epochs unregularized fine-tune of "
+                           "the same base; sparsity: " + stats.claim(name, s, "control", c, digits=2, scale=100,
+                                                                    unit=" points")
+                           + " Pruned accuracy: " + stats.equivalence_claim(
+                               name, a, "control", b, config.match_margin, digits=2, scale=100, unit=" points"))
+    report.table(["data set", "model", "fine-tune penalty", "base acc, %", "fine-tuned acc, %",
                   "sparsity, %", "pruned acc, %", "pruned acc - control, points"], rows,
                  title=f"Fine-tuning trained nets for {config.finetune_epochs} epochs (Adam 1e-4), "
                        "then pruning; 'none' is the equal-epochs control")
-    sources = sorted({f"{r['arm']['model']}: {r.get('pretrained', 'trained here')}"
-                      for recs in groups.values() for r in recs})
-    report.text("Starting points (a shipped zoo model is one trained net; the seeds then vary "
-                "only the fine-tune's data order): " + "; ".join(sources) + ".")
+    report.text("Starting points (seed s fine-tunes base s where each seed has its own): " + "; ".join(starts) + ".")
 
 
-def _frontier_plot(config, front, report):
-    fig, axes = _report.figure(ncols=len(config.datasets), width=5.0, height=3.8)
-    for ax, dataset in zip(axes, config.datasets):
+def _plots(config, front, report):
+    """The frontier (pruned accuracy vs sparsity) and every frontier run's validation loss."""
+    datasets = [d for d in config.datasets if any(key[0] == d for key in front)]
+    if not datasets:
+        return
+    (fig, axes), (fig2, axes2) = (_report.figure(ncols=len(datasets), width=5.0, height=h) for h in (3.8, 3.6))
+    for ax, ax2, dataset in zip(axes, axes2, datasets):
         for i, name in enumerate(config.grid):
+            groups = [recs for (d, n, _), recs in front.items() if d == dataset and n == name]
             pts = [(np.mean([r["sparsity"] for r in recs]), stats.mean_ci([r["pruned_accuracy"] for r in recs]))
-                   for (d, n, _), recs in front.items() if d == dataset and n == name]
+                   for recs in groups]
             if pts:
                 ax.errorbar([p[0] for p in pts], [p[1].mean for p in pts], [p[1].half_width or 0 for p in pts],
                             fmt="o-", color=f"C{i}", capsize=2, label=name)
-        for (d, n, _), recs in front.items():
-            if d == dataset and n == "none":
-                ys = [np.mean([r["magnitude"][str(p)] for r in recs]) for p in config.prune_fractions]
-                ax.plot(config.prune_fractions, ys, "k--", label="none + magnitude pruning")
+            if name == "none" and groups:
+                ax.plot(config.prune_fractions, [np.mean([r["magnitude"][str(p)] for r in groups[0]])
+                                                 for p in config.prune_fractions], "k--", label="none + magnitude pruning")
+        _report.curves(ax2, [(name, [r for (d, n, _), recs in front.items() if d == dataset and n == name
+                                     for r in recs]) for name in config.grid], "val_loss", lw=0.7, alpha=0.6)
         ax.set(title=dataset, xlabel="fraction of zero weights after pruning", ylabel="test accuracy")
-        ax.legend(fontsize=7)
+        ax2.set(title=dataset, xlabel="epoch", ylabel="validation loss (cross-entropy + penalty)", yscale="log")
+    _report.legends([*axes, *axes2])
     report.save_figure(fig, "frontier", "Accuracy after pruning vs sparsity (mean, 95% CI); up and right is better.")
+    report.save_figure(fig2, "curves", "Validation loss of every frontier run (every lambda and seed), "
+                       "up to early stopping or the epoch cap.")

@@ -1,7 +1,9 @@
 """Sparsifying regularizers: the accuracy-sparsity frontier, and sparsifying trained nets by fine-tuning."""
 
 import dataclasses
+import itertools
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -17,14 +19,17 @@ from keras_seminar.experiments._config import (
 )
 from keras_seminar.experiments._protocol import Experiment, register
 
-from keras_seminar import regularizers, saving
-from keras_seminar.models import get_spec
+from keras_seminar import regularizers, saving, training
+from keras_seminar.errors import RunConflict
+from keras_seminar.models import build_model, get_spec
+from keras_seminar.training.resume import check_resume
 
-__all__ = ["Config", "finetune", "magnitude_threshold", "PENALTIES", "Penalty", "penalty", "prune",
-           "REPO", "Sparsity"]
+__all__ = ["BASES", "base", "Config", "finetune", "magnitude_threshold", "PENALTIES", "Penalty", "penalty",
+           "prune", "Sparsity"]
 
 PENALTIES = ("none", "l1", "l2", "l12", "lq03", "group_lasso")
 Penalty = one_of(*PENALTIES)
+BASES = "sparsity_bases"  # the fine-tunes' trained bases, cached in this folder of the output folder
 
 
 @dataclasses.dataclass
@@ -32,32 +37,33 @@ class Config:
     datasets: tuple[Dataset, ...] = ("mnist", "fashion_mnist")
     hidden: tuple[Count, ...] = (256,)             # MLP 784-256-10 ReLU, Adam 1e-3 (the zoo mlp recipe)
     # lambda grid per penalty (summed over every kernel entry, added to the mean cross-entropy);
-    # "none" is the unregularized reference every point is compared with (same seeds).
+    # "none" is the unregularized reference every point is compared with (same seeds). L1 runs
+    # on until it loses more than a point (MNIST lost 0.58 at 3e-4).
     grid: dict[Penalty, tuple[NonNegative, ...]] = dataclasses.field(default_factory=lambda: {
-        "none": (0.0,), "l1": (1e-5, 3e-5, 1e-4, 3e-4), "l12": (1e-5, 3e-5, 1e-4, 3e-4),
+        "none": (0.0,), "l1": (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3), "l12": (1e-5, 3e-5, 1e-4, 3e-4),
         "lq03": (1e-5, 3e-5, 1e-4, 3e-4), "group_lasso": (1e-4, 3e-4, 1e-3), "l2": (1e-4, 1e-3)})
     threshold: Positive = 1e-2           # after training, |w| < threshold is set to 0 (no fine-tune)
     # Magnitude pruning (the baseline): the smallest fraction p of |w| over all kernels set to 0,
     # applied to the "none" and "l2" nets.
     prune_fractions: tuple[Fraction, ...] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
-    max_accuracy_drop: Fraction = 0.01     # "sparsity at <= 1 point accuracy loss vs unregularized"
+    max_accuracy_drop: Fraction = 0.01     # "sparsity at <= 1 point mean accuracy loss vs unregularized"
+    # Matched accuracy: a lambda matches when its pruned accuracy is equivalent to the
+    # unregularized net's within +- match_margin (TOST at 5%, paired by seed).
+    match_margin: Fraction = 0.003
     max_epochs: Count = 40               # early stopping on the validation loss, patience below
     patience: Natural = 4
-    # Fine-tuning trained nets: each penalty at finetune_lambda for finetune_epochs (Adam 1e-4),
-    # against an unregularized fine-tune of the same epochs (the control), then pruned at
-    # `threshold`. The zoo models start from the shipped saved_models/<model>_<dataset>.keras
-    # (one trained net; seeds vary the fine-tune's data order), the mlp from a free net trained
-    # here per seed. 3 epochs: the TF-tutorial CNN takes ~40 s an epoch on the 2-core CPU.
+    # Fine-tuning trained nets: seed s trains base s of each model and data set (the zoo recipe,
+    # `keras_seminar.training.train`, cached in <out>/sparsity_bases/), then each penalty at
+    # finetune_lambda fine-tunes it for finetune_epochs (Adam 1e-4), against an unregularized
+    # fine-tune of the same base and epochs (the control); then pruned at `threshold`.
     finetune_models: tuple[str, ...] = ("mlp", "lenet5", "cnn")
     finetune_lambda: dict[Penalty, NonNegative] = dataclasses.field(default_factory=lambda: {
         "none": 0.0, "l1": 3e-5, "l12": 3e-5, "lq03": 3e-5, "group_lasso": 3e-4})
-    finetune_epochs: Count = 3
+    finetune_epochs: Count = 3           # the TF-tutorial CNN takes ~40 s an epoch on the 2-core CPU
+    base_epochs: Count | None = None     # None: each model's recipe (mlp 20, lenet5 20, cnn 8 epochs)
     train_limit: Count | None = None     # None: all 54k training images (6k are validation)
     test_limit: Count | None = None
     seeds: Count = 5
-
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def penalty(name, factor):
@@ -91,24 +97,16 @@ def magnitude_threshold(model, fraction):
 
 
 def _measure(model, data, config, magnitude=False):
-    out = {"test_accuracy": _runner.accuracy(model, data.x_test, data.y_test)}
-    weights = model.get_weights()
-    if magnitude:
-        out["magnitude"] = {}
-        for p in config.prune_fractions:
-            prune(model, magnitude_threshold(model, p))
-            out["magnitude"][str(p)] = _runner.accuracy(model, data.x_test, data.y_test)
-            model.set_weights(weights)
+    weights, accuracy = model.get_weights(), lambda: _runner.accuracy(model, data.x_test, data.y_test)
+    out = {"test_accuracy": accuracy()}
+    for p in config.prune_fractions if magnitude else ():
+        prune(model, magnitude_threshold(model, p))
+        out.setdefault("magnitude", {})[str(p)] = accuracy()
+        model.set_weights(weights)
     out["sparsity"] = prune(model, config.threshold)
-    out["pruned_accuracy"] = _runner.accuracy(model, data.x_test, data.y_test)
+    out["pruned_accuracy"] = accuracy()
     model.set_weights(weights)
     return out
-
-
-def _fit(model, data, seed, config, epochs, model_name="mlp"):
-    history, best = _runner.fit_to_convergence(model, data, seed, config.patience, epochs, model_name=model_name,
-                                               learning_rate=1e-3, schedule="constant")
-    return best + 1, len(history["val_loss"]), history
 
 
 @register
@@ -122,8 +120,8 @@ class Sparsity(Experiment):
     config = Config()
     smoke = dict(datasets=("fashion_mnist",), grid={"none": (0.0,), "l12": (1e-4,), "l2": (1e-4,)},
                  prune_fractions=(0.5,), max_epochs=1, patience=1, finetune_models=("mlp", "lenet5"),
-                 finetune_lambda={"none": 0.0, "l12": 1e-4}, finetune_epochs=1, train_limit=256,
-                 test_limit=128, seeds=2)
+                 finetune_lambda={"none": 0.0, "l12": 1e-4}, finetune_epochs=1, base_epochs=1,
+                 train_limit=256, test_limit=128, seeds=2)
     headline = ("pruned_accuracy",)
 
     def check(self, config):
@@ -131,79 +129,62 @@ class Sparsity(Experiment):
             get_spec(name)
 
     def plan(self, config, seeds):
-        """The frontier of every data set and seed first, then the fine-tunes (a stopped run's
-        partial results hold whole phases first)."""
+        """Data set by data set (a stopped run's partial results hold whole data sets first): the
+        frontier of every seed, then the fine-tunes (each seed's base trained at its first)."""
         for dataset in config.datasets:
-            for seed in seeds:
-                for name, factors in config.grid.items():
-                    for factor in factors:
-                        yield {"phase": "frontier", "dataset": dataset, "penalty": name, "lambda": factor}, seed
-        for dataset in config.datasets:
-            for seed in seeds:
-                for model_name in config.finetune_models:
-                    for name in config.finetune_lambda:
-                        yield {"phase": "finetune", "dataset": dataset, "model": model_name, "penalty": name}, seed
+            for seed, name in itertools.product(seeds, config.grid):
+                for factor in config.grid[name]:
+                    yield {"phase": "frontier", "dataset": dataset, "penalty": name, "lambda": factor}, seed
+            for seed, model, name in itertools.product(seeds, config.finetune_models, config.finetune_lambda):
+                yield {"phase": "finetune", "dataset": dataset, "model": model, "penalty": name}, seed
 
     def run_arm(self, config, arm, seed, data):
         if arm["phase"] == "frontier":
             model = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=penalty(arm["penalty"], arm["lambda"]))
-            best, ran, history = _fit(model, data, seed, config, config.max_epochs)
-            return dict(best_epoch=best, epochs_run=ran, val_loss=history["val_loss"],
+            history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                                       learning_rate=1e-3, schedule="constant")
+            return dict(best_epoch=best + 1, epochs_run=len(history["val_loss"]), val_loss=history["val_loss"],
                         **_measure(model, data, config, magnitude=arm["penalty"] in ("none", "l2")))
-        return finetune(config, data, arm, seed, self._starting_point(config, data, arm, seed))
-
-    def _starting_point(self, config, data, arm, seed):
-        """`(model, options, where, its test accuracy)`, shared by the fine-tunes of one model and seed."""
-        def make():
-            base, options, source = _trained(config, data, arm["dataset"], arm["model"], seed)
-            return base, options, source, _runner.accuracy(base, data.x_test, data.y_test)
-
-        return self.shared("start", (arm["dataset"], arm["model"], seed), make)
+        out = os.path.dirname(os.path.abspath(self.runs.path))
+        start = self.shared("base", (arm["dataset"], arm["model"], seed),
+                            lambda: base(config, arm["dataset"], arm["model"], seed, os.path.join(out, BASES)))
+        return finetune(config, data, arm, seed, start)
 
     def render(self, config, results, report):
         _sparsity_render.render(config, results, report)
 
 
-def _build(model_name, seed, config, regularizer=None, options=None):
-    if model_name == "mlp":
-        return _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=regularizer)
-    keras.utils.set_random_seed(seed)
-    from keras_seminar.models import build_model
-
-    return build_model(model_name, kernel_regularizer=regularizer, **(options or {}))
-
-
-def _trained(config, data, dataset, model_name, seed):
-    """`(model, options, where)`: the shipped zoo model, found as `keras_seminar.models.pretrained`
-    finds it (this checkout's saved_models/, the $KERAS_HOME cache, a download; card checked),
-    else, saying so in one line, a free net trained here to convergence."""
-    from keras_seminar.models import pretrained_path
-
+def base(config, dataset, model, seed, folder):
+    """`(model, its options, record)`: base `seed` of `model` on `dataset`, trained with the model's
+    recipe by `training.train` in `folder/<model>_<dataset>_s<seed>/` (a killed one resumes from its
+    per-epoch backup), or the one finished there when its config, seed and sha256 are this run's:
+    a file of another sha256 than its card's, or another config's run, is trained again from scratch."""
+    train_config = training.TrainConfig(
+        model=model, dataset=dataset, seed=seed, epochs=config.base_epochs, runs_dir=folder, slim=True,
+        train_limit=config.train_limit, test_limit=config.test_limit, verbose=0,
+        model_options={"hidden": list(config.hidden)} if model == "mlp" else {})
+    plan = training.resolve(train_config)
     try:
-        path = pretrained_path(model_name, dataset) if model_name != "mlp" else None
-    except saving.ModelFileError as e:
-        path = None
-        print(f"sparsity: no shipped {model_name}_{dataset}, training a free {model_name} here "
-              f"instead (another starting point than the shipped model's): {e}")
-    if path is not None:
-        shipped = saving.load_model(path, compile=False)
-        options = saving.read_card(path).get("model_options") or {}
-        model = _build(model_name, seed, config, options=options)
-        model.set_weights(shipped.get_weights())
-        # The report names a checkout's file as the repo does (saved_models/...).
-        inside = os.path.abspath(path).startswith(REPO + os.sep)
-        return model, options, os.path.relpath(path, REPO) if inside else path
-    model = _build(model_name, seed, config)
-    _fit(model, data, seed, config, config.max_epochs, model_name)
-    return model, {}, "trained here"
+        if os.path.exists(plan.model_path):
+            saving.load_model(plan.model_path, compile=False)  # checks its sha256 against its card
+        check_resume(plan)  # raises for another config's run
+    except (saving.ModelFileError, RunConflict) as e:
+        print(f"sparsity: the cached base {plan.run_dir} is not this run's, training it again: {e}")
+        shutil.rmtree(plan.run_dir)
+    result = training.train(train_config)
+    return saving.load_model(result["model_path"], compile=False), plan.model_options, {
+        "pretrained": os.path.relpath(result["model_path"], os.path.dirname(folder)),
+        "pretrained_sha256": result["sha256"], "pretrained_accuracy": result["test"]["accuracy"]}
 
 
 def finetune(config, data, arm, seed, start):
-    """Fine-tunes a copy of the trained `start` (`_starting_point`) with the arm's penalty (or
-    none, the control) for `finetune_epochs`, and prunes |w| < threshold."""
-    base, options, source, pre = start
-    tuned = _build(arm["model"], seed, config, penalty(arm["penalty"], config.finetune_lambda[arm["penalty"]]), options)
-    tuned.set_weights(base.get_weights())
+    """Fine-tunes a copy of the trained `start` (`base`) with the arm's penalty (or none, the
+    control) for `finetune_epochs`, and prunes |w| < threshold."""
+    trained, options, record = start
+    keras.utils.set_random_seed(seed)
+    tuned = build_model(arm["model"], kernel_regularizer=penalty(arm["penalty"], config.finetune_lambda[arm["penalty"]]),
+                        **options)
+    tuned.set_weights(trained.get_weights())
     history = _runner.fit(tuned, data, seed, model_name=arm["model"], epochs=config.finetune_epochs,
                           learning_rate=1e-4, schedule="constant")
-    return dict(pretrained_accuracy=pre, pretrained=source, val_loss=history["val_loss"], **_measure(tuned, data, config))
+    return dict(**record, val_loss=history["val_loss"], **_measure(tuned, data, config))
