@@ -100,5 +100,5 @@ def figure(report, config, groups, panels, arms, suffix="curves"):
                                                                            for j in range(len(config.eps))]
                     ax.plot([0.0, *config.eps], ys, "o-", color=f"C{i}", label=arm)
             ax.set(title=f"{'/'.join(prefix)}: {attack}", xlabel="eps (L-inf)", ylabel="accuracy", ylim=(0, 1))
-            ax.legend(fontsize=6)
+    _report.legends(axes, fontsize=6)
     report.save_figure(fig, suffix, "Accuracy under attack vs eps (mean over seeds).")

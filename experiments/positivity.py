@@ -201,7 +201,9 @@ def _render(config, results, report):
         "force targeted misclassification (their abstract); they do not claim robustness to "
         "untargeted L-inf attacks. No published figure for non-negative MLPs on (Fashion-)MNIST "
         "under FGSM/PGD was found; the table says what we measured."
-        + ("" if "cnn" in config.archs else "\n\nCNN arms (conv 5x5 16/32, dense 128): a report of their own, "
+        + (f"\n\nCNN arms (conv 5x5 16/32, dense 128, dropout 0.25): trained on {results.get('device')} with "
+           f"{results.get('environment', {}).get('backend')}." if "cnn" in config.archs else
+           "\n\nCNN arms (conv 5x5 16/32, dense 128): a report of their own, "
            f"positivity_cnn/positivity.md, from `{CNN_COMMAND}` (per data set "
            f"{sum(len(_candidates(config, arm)) for arm in config.arms)} sweep runs, then "
            f"{len(config.arms) * config.seeds} runs and {config.seeds} substitutes to convergence; attacked "

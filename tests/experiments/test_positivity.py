@@ -1,9 +1,10 @@
 """The positivity experiment: the robustness experiment's attacks, and the control it needs."""
 
 import dataclasses
+import json
 
 import pytest
-from keras_seminar.experiments import _protocol, _run
+from keras_seminar.experiments import _config, _protocol, _run
 
 from keras_seminar.errors import UsageError
 
@@ -20,3 +21,31 @@ def test_positivity_and_robustness_attack_alike_at_full_scale():
 def test_positivity_needs_the_free_arm():
     with pytest.raises(UsageError, match=r"Expected 'free' among arms .* Received: arms=\['nonneg_all'\]"):
         _run.plan("positivity", "smoke", sets=["arms=nonneg_all"])
+
+
+def _results(arch, setting):
+    """Results of the smoke config for `arch`, each arm trained with `setting[arm]` = (lr, init)."""
+    experiment = _protocol.get("positivity")
+    config = dataclasses.replace(experiment.config_for("smoke"), archs=(arch,))
+    runs = [{"arm": {"phase": "sweep", "dataset": "mnist", "arch": arch, "arm": arm, "lr": lr, "init": init},
+             "seed": 0, "val_accuracy": 0.9, "best_epoch": 1, "epochs_run": 1} for arm, (lr, init) in setting.items()]
+    runs += [{"arm": {"phase": "main", "dataset": "mnist", "arch": arch, "arm": arm}, "seed": seed, "lr": lr,
+              "init": init, "best_epoch": 1, "epochs_run": 1, "test_accuracy": 0.9 + seed / 100,
+              "history": {"val_loss": [0.3]}, "attacked_clean": 0.9, "attacked_images": 64, "fgsm": [0.5, 0.2],
+              "pgd": [0.4, 0.1], "transfer": [0.6, 0.3]}
+             for seed in (0, 1) for arm, (lr, init) in setting.items()]
+    return {"experiment": "positivity", "title": "t", "question": "q", "scale": "smoke", "seeds": [0, 1],
+            "config": _config.as_dict(config), "device": "cpu (2 cores)", "environment": {"backend": "tensorflow"},
+            "epoch_order": "reshuffled each epoch", "runs": runs}
+
+
+def test_positivity_report_says_how_its_arms_relate_to_robustness_and_where_the_cnn_is(tmp_path):
+    setting = {"free": (1e-3, "glorot_uniform"), "nonneg_output": (3e-3, "positive_uniform")}
+    (tmp_path / "positivity.json").write_text(json.dumps(_results("mlp", setting)))
+    text = open(_run.render("positivity", tmp_path)).read()
+    assert "Trained as there: mnist/free; trained otherwise: mnist/nonneg_output (0.003, positive_uniform)." in text
+    assert "PGD-2, 1 restarts (white-box)" in text and "black-box transfer" in text
+    assert "positivity_cnn/positivity.md, from `KERAS_BACKEND=tensorflow" in text and "GPU" not in text
+    (tmp_path / "positivity.json").write_text(json.dumps(_results("cnn", setting)))
+    text = open(_run.render("positivity", tmp_path)).read()
+    assert "trained on cpu (2 cores) with tensorflow." in text and "Trained as there" not in text
