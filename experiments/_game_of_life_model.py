@@ -71,7 +71,7 @@ def window_codes(boards, radius):
     return code
 
 
-def lookup_posterior(train_start, train_stop, train_delta, stop, delta, radius=2, prior=1.0):
+def lookup_posterior(train_start, train_stop, train_delta, stop, delta, radius=2, prior=10.0):
     """P(start cell alive | delta, the stop board's (2r+1)^2 neighbourhood of the cell), counted on
     training games: a tile look-up as the 2013 contest's entries made, backing off to smaller tiles.
 
