@@ -1,7 +1,7 @@
 """The stochastic-rounding experiment: its plateau stop, its arms, and a report whose words follow TOST.
 
 The report is drawn from hand-made records (no training), so each claim can be checked against
-numbers chosen to land on one side of the ±0.5-point margin; the smoke run checks the rest end to end.
+numbers chosen to land on one side of the ±0.3-point margin; the smoke run checks the rest end to end.
 """
 
 import dataclasses
@@ -77,7 +77,7 @@ def _draw(tmp_path, runs, note=None, **overrides):
 def test_report_says_matches_only_where_tost_does(tmp_path):
     flat = [0.4] + [0.3] * 6  # on its plateau: fell 0% over the last 5 epochs
     base = [0.020, 0.022, 0.019, 0.021, 0.020]
-    noise = [0.0004, -0.0003, 0.0002, -0.0001, 0.0000]  # mean +0.004 points, tight: inside ±0.5
+    noise = [0.0004, -0.0003, 0.0002, -0.0001, 0.0000]  # mean +0.004 points, tight: inside ±0.3
     wide = [0.008, -0.007, 0.006, -0.009, 0.003]  # mean +0.02 points, 95% CI about ±0.9: contains 0, not inside
     runs = []
     for seed in range(5):
@@ -89,9 +89,9 @@ def test_report_says_matches_only_where_tost_does(tmp_path):
     findings = _draw(tmp_path, runs).findings
     # wide: 0.8, -0.7, 0.6, -0.9, 0.3 points, s = 0.7727, se = 0.3456: 95% CI 0.02 ± 2.7764 se, 90% CI ± 2.1318 se
     assert findings[0] == ("Test error: <2,14> nearest vs float32: no difference detected (paired difference +0.02, "
-                           "95% CI [-0.94, +0.98] points, n=5 contains 0); not shown equivalent within ±0.50 points "
+                           "95% CI [-0.94, +0.98] points, n=5 contains 0); not shown equivalent within ±0.30 points "
                            "(TOST: 90% CI [-0.72, +0.76] points is not inside the margin).")
-    assert findings[1].startswith("Test error: <2,14> stochastic matches float32: equivalent within ±0.50 points "
+    assert findings[1].startswith("Test error: <2,14> stochastic matches float32: equivalent within ±0.30 points "
                                   "(TOST at the 5% level: paired difference +0.00, 90% CI [-0.02, +0.03] points inside")
     assert findings[2].startswith("FL=14: round-to-nearest vs stochastic rounding: no difference detected")
     # A run whose loss still fell at the cap is named; the margin is a config field.
@@ -132,7 +132,7 @@ def test_smoke_run_records_the_plateau_rule_and_re_renders(smoke_run):
     for r in results["runs"]:
         assert len(r["history"]["val_loss"]) == 2 and 0 <= r["test_error"] <= 1
     text = open(path).read()
-    assert "too few epochs" in text and "equivalent within ±0.5 (TOST)" in text and "Note (added" not in text
+    assert "too few epochs" in text and "equivalent within ±0.3 (TOST)" in text and "Note (added" not in text
     os.remove(path)
     assert open(_run.render("stochastic_rounding", out)).read() == text
 
