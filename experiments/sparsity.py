@@ -161,7 +161,7 @@ def base(config, dataset, model, seed, folder):
     a file of another sha256 than its card's, or another config's run, is trained again from scratch."""
     train_config = training.TrainConfig(
         model=model, dataset=dataset, seed=seed, epochs=config.base_epochs, runs_dir=folder, slim=True,
-        train_limit=config.train_limit, test_limit=config.test_limit, verbose=0,
+        train_limit=config.train_limit, test_limit=config.test_limit, tta=False, verbose=0,
         model_options={"hidden": list(config.hidden)} if model == "mlp" else {})
     plan = training.resolve(train_config)
     try:
