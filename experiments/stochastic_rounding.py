@@ -138,7 +138,7 @@ def _setup(config):
         "[-2, 2), so the logits saturate and the cross-entropy cannot fall below ln(1 + 9 e^-4) = 0.153: those "
         "arms' loss flattens higher). Gradients, the loss and the input pixels stay float32. \"Matches float32\" "
         "is said only where TOST (two one-sided paired t-tests at 5%) puts the 90% CI of the test-error "
-        f"difference inside ±{100 * config.margin:g} points (the default, ±0.3: the margin issue 34 sets for matched "
+        f"difference inside ±{100 * config.margin:g} points (why the default ±0.3: it is the margin issue 34 sets for matched "
         "accuracy in the sparsity comparison, about 2.7 times float32's seed-to-seed standard deviation of 0.11 "
         "points after 10 epochs at rate 0.1, and far below the effects the question is about: round-to-nearest "
         "cost 2.9 to 80 points after 3 epochs at rate 0.01; Gupta et al.'s \"little to no degradation\" gives no "
