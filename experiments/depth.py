@@ -71,13 +71,12 @@ class Depth(Experiment):
         rows, diff_rows = [], []
         for (params, dataset, depth), recs in groups.items():
             rows.append((dataset, f"{params:,}", depth, recs[0]["width"], f"{recs[0]['parameters']:,}",
-                         stats.percent([r["test_accuracy"] for r in recs]), stats.percent([r["train_accuracy_at_best"] for r in recs]),
+                         *(_report.ci(recs, key, scale=100) for key in ("test_accuracy", "train_accuracy_at_best")),
                          f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"))
-            a, b = _report.paired(recs, groups.get((params, dataset, first), []), "test_accuracy")
-            if depth != first and a:
-                diff_rows.append((dataset, f"{params:,}", f"{depth} - {first}", stats.paired_difference(a, b).format(2, 100)))
-                report.finding(f"{dataset}, ~{params:,} parameters: " + stats.claim(
-                    f"{depth} layers", a, f"{first} layer", b, digits=2, scale=100, unit=" points"))
+            if depth != first and (cell := report.compare(
+                    recs, groups.get((params, dataset, first), []), "test_accuracy", f"{depth} layers",
+                    f"{first} layer", f"{dataset}, ~{params:,} parameters: ")):
+                diff_rows.append((dataset, f"{params:,}", f"{depth} - {first}", cell))
         report.table(["dataset", "budget", "hidden layers", "width", "parameters", "test accuracy, %",
                       "train accuracy at the best epoch, %", "best epoch (mean) / most epochs run"], rows,
                      title="Test accuracy: mean ± 95% CI over seeds (Student t, sample std)")
@@ -85,19 +84,18 @@ class Depth(Experiment):
                      title="Paired differences against one hidden layer (same seeds: split, order, init)")
         stopped = sum(r["epochs_run"] < config.max_epochs for r in results["runs"])
         report.text(
-            f"Every net: Adam (learning rate {config.learning_rate:g}, batch {config.batch_size}), "
-            f"trained until the validation loss had not improved for {config.patience} epochs "
-            f"(at most {config.max_epochs}); the weights of the best validation-loss epoch are "
-            f"tested. {stopped} of {len(results['runs'])} runs stopped early (their validation loss "
-            f"had not improved for {config.patience} epochs, i.e. they were past their minimum); "
-            f"{len(results['runs']) - stopped} reached the {config.max_epochs}-epoch cap. The "
-            "learning curves below show it run by run. The kept epoch is each run's validation-loss "
-            "minimum, which the deeper nets reach sooner (the best-epoch column): the arms are compared "
-            "as stopped by the same rule, not each at its best test accuracy.\n\nLiterature: the "
-            "universal-approximation theorems (Cybenko 1989, Hornik 1991) say one hidden layer suffices, "
-            "not that it is as parameter-efficient; for permutation-invariant MNIST, Simard et al. (2003; as "
-            "listed in LeCun's MNIST results table) report 1.6% error (98.4% accuracy) for a 784-800-10 MLP (~636k parameters) trained with "
-            "cross-entropy, between our two budgets.")
+            f"Every net: Adam (learning rate {config.learning_rate:g}, batch {config.batch_size}), trained until the "
+            f"validation loss had not improved for {config.patience} epochs (at most {config.max_epochs}); the "
+            f"weights of the best validation-loss epoch are tested. {stopped} of {len(results['runs'])} runs stopped "
+            f"early (their validation loss had not improved for {config.patience} epochs, i.e. they were past their "
+            f"minimum); {len(results['runs']) - stopped} reached the {config.max_epochs}-epoch cap. The learning "
+            "curves below show it run by run. The kept epoch is each run's validation-loss minimum, which the deeper "
+            "nets reach sooner (the best-epoch column): the arms are compared as stopped by the same rule, not each "
+            "at its best test accuracy.\n\n"
+            "Literature: the universal-approximation theorems (Cybenko 1989, Hornik 1991) say one hidden layer "
+            "suffices, not that it is as parameter-efficient; for permutation-invariant MNIST, Simard et al. (2003; "
+            "as listed in LeCun's MNIST results table) report 1.6% error (98.4% accuracy) for a 784-800-10 MLP "
+            "(~636k parameters) trained with cross-entropy, between our two budgets.")
         _figures(config, groups, report)
 
 
