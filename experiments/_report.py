@@ -51,6 +51,11 @@ def ci(recs, value, digits=2, scale=1.0):
     return stats.mean_ci(values(recs, value)).format(digits, scale)
 
 
+def epochs_cell(recs):
+    """Early-stopped runs' "best epoch (mean) / most epochs run" table text."""
+    return f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"
+
+
 PLATEAU_TOLERANCE = 0.03  # a run at its epoch cap is "on the plateau" if its loss fell less than this
 
 

@@ -3,7 +3,6 @@
 import dataclasses
 import math
 
-import numpy as np
 from keras_seminar.experiments import _report, _runner, stats
 from keras_seminar.experiments._config import Count, Dataset, Natural, Positive
 from keras_seminar.experiments._protocol import Experiment, register
@@ -72,7 +71,7 @@ class Depth(Experiment):
         for (params, dataset, depth), recs in groups.items():
             rows.append((dataset, f"{params:,}", depth, recs[0]["width"], f"{recs[0]['parameters']:,}",
                          *(_report.ci(recs, key, scale=100) for key in ("test_accuracy", "train_accuracy_at_best")),
-                         f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"))
+                         _report.epochs_cell(recs)))
             if depth != first and (cell := report.compare(
                     recs, groups.get((params, dataset, first), []), "test_accuracy", f"{depth} layers",
                     f"{first} layer", f"{dataset}, ~{params:,} parameters: ")):
