@@ -26,18 +26,9 @@ def decode(strings, shape=(28, 28)):
     return np.stack([np.frombuffer(base64.b64decode(s), np.int8).reshape(shape) / 127.0 for s in strings])
 
 
-def _ci(recs, get, digits=2, scale=1.0):
-    values = [get(r) for r in recs]
-    return stats.mean_ci(values).format(digits, scale) if values else "-"
-
-
-def _claim(report, dataset, what, groups, a, b, get, digits=2, scale=1.0, unit=""):
-    ref = {r["seed"]: get(r) for r in groups.get((dataset, b), [])}
-    pairs = [(get(r), ref[r["seed"]]) for r in groups.get((dataset, a), []) if r["seed"] in ref]
-    if pairs:
-        x, y = zip(*pairs)
-        report.finding(f"{dataset}, {what}: " + stats.claim(LABELS[a], x, LABELS[b], y, digits=digits,
-                                                            scale=scale, unit=unit))
+def _claim(report, dataset, what, groups, a, b, key, digits=2, scale=1.0, unit=""):
+    report.compare(groups.get((dataset, a), []), groups.get((dataset, b), []), key, LABELS[a], LABELS[b],
+                   f"{dataset}, {what}: ", digits, scale, unit)
 
 
 def _below_one(report, dataset, groups, arm, distance):
@@ -58,14 +49,14 @@ def _tables(config, report, dataset, groups):
         if not recs:
             continue
         net = arm in NETS
-        rows.append((LABELS[arm], _ci(recs, lambda r: r["test_accuracy"], 2, 100) if net else "-",
-                     f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}"
-                     if net else "-", _ci(recs, lambda r: r["fields_alive"], 1),
-                     _ci(recs, lambda r: r["near_zero"], 1, 100), _ci(recs, lambda r: r["gyration_radius"]),
-                     _ci(recs, lambda r: r["half_energy_radius"]),
-                     _ci(recs, lambda r: r["olshausen_field"], 3) if arm != "sparse_coding" else "(itself)"))
-        dist_rows.append((LABELS[arm], *[_ci(recs, lambda r, k=k: r["agreement"][k], 2) for k in recs[0]["agreement"]],
-                          *[_ci(recs, lambda r, k=k: r["spread"][k], 2) for k in DISTANCES]))
+        rows.append((LABELS[arm], _report.ci(recs, "test_accuracy", 2, 100) if net else "-",
+                     _report.epochs_cell(recs) if net else "-", _report.ci(recs, "fields_alive", 1),
+                     _report.ci(recs, "near_zero", 1, 100), _report.ci(recs, "gyration_radius"),
+                     _report.ci(recs, "half_energy_radius"),
+                     _report.ci(recs, "olshausen_field", 3) if arm != "sparse_coding" else "(itself)"))
+        dist_rows.append((LABELS[arm], *[_report.ci(recs, lambda r, k=k: r["agreement"][k])
+                                         for k in recs[0]["agreement"]],
+                          *[_report.ci(recs, lambda r, k=k: r["spread"][k]) for k in DISTANCES]))
     n_pixels = groups[(dataset, "initial")][0]["masked_pixels"] if (dataset, "initial") in groups else "?"
     report.table(["fields", "test accuracy, %", "best epoch (mean) / most epochs run",
                   f"fields alive (of {config.hidden})", f"near zero (|w| < {config.near_zero:g}), %",
@@ -81,29 +72,28 @@ def _tables(config, report, dataset, groups):
     if sc:
         report.table(["dictionary", "relative reconstruction error, % (2,000 validation images)",
                       "active codes, %", "objective, first -> last iteration"],
-                     [("learned", _ci(sc, lambda r: r["relative_error"], 1, 100),
-                       _ci(sc, lambda r: r["active_fraction"], 1, 100),
-                       f"{np.mean([r['objective'][0] for r in sc]):.2f} -> {np.mean([r['objective'][-1] for r in sc]):.2f}"),
-                      ("start (random training images)", _ci(sc, lambda r: r["relative_error_start"], 1, 100),
-                       _ci(sc, lambda r: r["active_fraction_start"], 1, 100), "-")],
+                     [("learned", _report.ci(sc, "relative_error", 1, 100), _report.ci(sc, "active_fraction", 1, 100),
+                       " -> ".join(f"{np.mean([r['objective'][i] for r in sc]):.2f}" for i in (0, -1))),
+                      ("start (random training images)", _report.ci(sc, "relative_error_start", 1, 100),
+                       _report.ci(sc, "active_fraction_start", 1, 100), "-")],
                      title=f"{dataset}: the sparse-coding dictionary (lambda = {config.sparsity_lambda:g})")
 
 
 def _findings(report, dataset, groups):
     for arm in ("l12", "nonneg"):
-        _claim(report, dataset, "test accuracy", groups, arm, "free", lambda r: r["test_accuracy"], 2, 100, " points")
+        _claim(report, dataset, "test accuracy", groups, arm, "free", "test_accuracy", 2, 100, " points")
     for a, b in (("free", "initial"), ("l12", "free"), ("nonneg", "free"), ("sparse_coding", "free"),
                  ("l12", "sparse_coding")):
-        _claim(report, dataset, "radius of gyration", groups, a, b, lambda r: r["gyration_radius"], 2, unit=" px")
+        _claim(report, dataset, "radius of gyration", groups, a, b, "gyration_radius", 2, unit=" px")
     for a, b in (("free", "initial"), ("l12", "free"), ("nonneg", "free")):
-        _claim(report, dataset, "Olshausen-Field likeness", groups, a, b, lambda r: r["olshausen_field"], 3)
+        _claim(report, dataset, "Olshausen-Field likeness", groups, a, b, "olshausen_field", 3)
     for arm in ("initial", *NETS, "sparse_coding"):
         _below_one(report, dataset, groups, arm, "response")
     for arm in ("free", "sparse_coding"):
         recs = groups.get((dataset, arm), [])
         if len(recs) > 1:
             report.finding(f"{dataset}, {LABELS[arm]}: agreement of the distances (Spearman over field pairs): "
-                           + "; ".join(f"{k.replace('~', ' vs ')} {_ci(recs, lambda r, k=k: r['agreement'][k], 2)}"
+                           + "; ".join(f"{k.replace('~', ' vs ')} {_report.ci(recs, lambda r, k=k: r['agreement'][k])}"
                                        for k in recs[0]["agreement"]) + ".")
     sc = groups.get((dataset, "sparse_coding"), [])
     if len(sc) > 1:
@@ -185,10 +175,8 @@ def _summary_figure(config, groups, report):
               ("neighbour spread (response distance)", lambda r: r["spread"]["response"]))
     fig, axes = _report.figure(ncols=len(panels) + 1, width=3.9, height=3.4)
     for j, dataset in enumerate(config.datasets):
-        for i, arm in enumerate(NETS):
-            for n, r in enumerate(groups.get((dataset, arm), [])):
-                axes[0].plot(np.arange(1, len(r["history"]["val_loss"]) + 1), r["history"]["val_loss"], color=f"C{i}", ls="-" if j == 0 else "--", lw=0.8,
-                             alpha=0.7, label=f"{dataset} {LABELS[arm]}" if n == 0 else None)
+        _report.curves(axes[0], [(f"{dataset} {LABELS[arm]}", groups.get((dataset, arm), [])) for arm in NETS],
+                       lambda r: r["history"]["val_loss"], ls="-" if j == 0 else "--", lw=0.8, alpha=0.7)
         for ax, (title, get) in zip(axes[1:], panels):
             arms = [a for a in ARMS if groups.get((dataset, a)) and not (a == "sparse_coding" and "likeness" in title)]
             for x, arm in enumerate(arms):
@@ -221,57 +209,54 @@ def _method(config, groups):
         f"**Nets.** The zoo `mlp` 784-{config.hidden}-10 ReLU, one per arm and seed: free; L1/2 "
         f"(`keras_seminar.regularizers.L12({config.l12:g})` on every kernel); non-negative "
         "(`kernel_constraint=\"nonneg\"` on every kernel, projected after each step). Adam at "
-        f"{config.learning_rate:g}, batch 128, early stopping when the validation loss has not improved "
-        f"for {config.patience} epochs (at most {config.max_epochs}; the best epoch's weights kept; "
-        f"runs that reached the cap, their validation loss still reaching new lows: {', '.join(capped)}{plateau}), "
-        f"{train} training images of each seed's 54k/6k split, tested on {test} test images. The control is each seed's "
-        "untrained initial weights (Glorot uniform; the same draw for every arm of a seed).\n\n"
-        f"**Mask.** Only pixels whose standard deviation over the seed's training images exceeds "
+        f"{config.learning_rate:g}, batch 128, early stopping when the validation loss has not improved for "
+        f"{config.patience} epochs (at most {config.max_epochs}; the best epoch's weights kept; runs that reached "
+        f"the cap, their validation loss still reaching new lows: {', '.join(capped)}{plateau}), {train} training "
+        f"images of each seed's 54k/6k split, tested on {test} test images. The control is each seed's untrained "
+        "initial weights (Glorot uniform; the same draw for every arm of a seed).\n\n"
+        "**Mask.** Only pixels whose standard deviation over the seed's training images exceeds "
         f"{config.mask_threshold:g} (pixel values in [0, 1]) are measured: "
-        f"{masked[0]}{'' if len(masked) == 1 else f' to {masked[-1]}'} of 784 pixels (over data sets and seeds). Every measure below uses these pixels only.\n\n"
-        "**Measures per field** (then averaged over a net's live fields, then mean ± 95% CI over seeds; "
-        "a field is dead, and left out of the shape measures, when its norm is below 1% of the net's "
-        f"largest): near-zero fraction (|w| < {config.near_zero:g}, all fields); radius of gyration of "
-        "the energy w^2 over the pixel coordinates, sqrt(sum e_p |r_p - c|^2) with e normalized and c "
-        "its centroid; and the radius of the smallest disc around c holding half the energy. "
-        "Uniform noise over the mask gives about 9 px for both (the initial-weights row).\n\n"
-        "**Distances between two fields of one net**: weight space, 1 - cos of the masked fields; "
-        "response, 1 - Pearson correlation of the two units' pre-activations w.x over "
-        f"{config.response_images:,} training images (data-dependent: two fields that differ only "
-        "where the data never vary are close); and the sliced Wasserstein-1 distance between the "
-        "|field| maps normalized to sum 1, in pixels: the exact 1-D W1 along each of "
-        f"{config.projections} evenly spaced directions, averaged (a lower bound of the 2-D W1; a "
-        "map shifted by v is about 2|v|/pi away). Agreement: Spearman correlation of the pairwise "
-        "distances of two kinds, per net.\n\n"
-        f"**Neighbourhood graph ('topology')**: each field joined to its {config.k_neighbours} "
-        "nearest by a distance, drawn at its classical-MDS position for that distance. Neighbour "
-        "spread: mean image distance between the energy centroids of joined fields divided by that "
-        "of all pairs; below 1 means fields that are close by the distance also sit close in the "
-        "image, the order a Kohonen map builds in by design. The W1 "
-        "distance is mostly the distance between where two fields' mass sits, so its graph is spatially "
-        f"ordered by construction: the random initial weights already give {np.mean(control) if control else float('nan'):.2f}; "
-        "read it against that control, not against 1. An MLP has no map of units, so any "
-        "such order has to come from the data.\n\n"
+        f"{masked[0]}{'' if len(masked) == 1 else f' to {masked[-1]}'} of 784 pixels (over data sets and seeds). "
+        "Every measure below uses these pixels only.\n\n"
+        "**Measures per field** (then averaged over a net's live fields, then mean ± 95% CI over seeds; a field is "
+        "dead, and left out of the shape measures, when its norm is below 1% of the net's largest): near-zero "
+        f"fraction (|w| < {config.near_zero:g}, all fields); radius of gyration of the energy w^2 over the pixel "
+        "coordinates, sqrt(sum e_p |r_p - c|^2) with e normalized and c its centroid; and the radius of the smallest "
+        "disc around c holding half the energy. Uniform noise over the mask gives about 9 px for both (the "
+        "initial-weights row).\n\n"
+        "**Distances between two fields of one net**: weight space, 1 - cos of the masked fields; response, 1 - "
+        f"Pearson correlation of the two units' pre-activations w.x over {config.response_images:,} training images "
+        "(data-dependent: two fields that differ only where the data never vary are close); and the sliced "
+        "Wasserstein-1 distance between the |field| maps normalized to sum 1, in pixels: the exact 1-D W1 along each "
+        f"of {config.projections} evenly spaced directions, averaged (a lower bound of the 2-D W1; a map shifted by "
+        "v is about 2|v|/pi away). Agreement: Spearman correlation of the pairwise distances of two kinds, per "
+        "net.\n\n"
+        f"**Neighbourhood graph ('topology')**: each field joined to its {config.k_neighbours} nearest by a "
+        "distance, drawn at its classical-MDS position for that distance. Neighbour spread: mean image distance "
+        "between the energy centroids of joined fields divided by that of all pairs; below 1 means fields that are "
+        "close by the distance also sit close in the image, the order a Kohonen map builds in by design. The W1 "
+        "distance is mostly the distance between where two fields' mass sits, so its graph is spatially ordered by "
+        f"construction: the random initial weights already give {np.mean(control) if control else float('nan'):.2f}; "
+        "read it against that control, not against 1. An MLP has no map of units, so any such order has to come from "
+        "the data.\n\n"
         f"**Sparse coding reference** (Olshausen & Field 1996): {config.atoms} atoms learned on "
-        f"{config.dictionary_images:,} training images of the same seed (masked, the mean training "
-        "image removed, not whitened), minimizing 1/2 |x - a D|^2 + lambda |a|_1 with lambda = "
-        f"{config.sparsity_lambda:g}: {config.dictionary_iterations} alternations of FISTA codes "
-        f"({config.code_steps} warm-started steps) and one block-coordinate sweep of the atoms under "
-        "|d_j| <= 1 (Mairal et al. 2010), starting from random training images; NumPy. The same "
-        "measures are taken on its atoms. Olshausen-Field likeness of a net: the mean over the atoms "
-        "of the best |cos| with any of the net's live fields (1: every atom is one of the fields; no "
-        "ceiling is measured, e.g. two dictionaries of different seeds, so read it between the "
+        f"{config.dictionary_images:,} training images of the same seed (masked, the mean training image removed, "
+        f"not whitened), minimizing 1/2 |x - a D|^2 + lambda |a|_1 with lambda = {config.sparsity_lambda:g}: "
+        f"{config.dictionary_iterations} alternations of FISTA codes ({config.code_steps} warm-started steps) and "
+        "one block-coordinate sweep of the atoms under |d_j| <= 1 (Mairal et al. 2010), starting from random "
+        "training images; NumPy. The same measures are taken on its atoms. Olshausen-Field likeness of a net: the "
+        "mean over the atoms of the best |cos| with any of the net's live fields (1: every atom is one of the "
+        "fields; no ceiling is measured, e.g. two dictionaries of different seeds, so read it between the "
         "initial-weights control and 1).\n\n"
-        "**Literature.** Olshausen & Field (1996, Nature 381:607-609, 'Emergence of simple-cell "
-        "receptive field properties by learning a sparse code for natural images') learned 192 basis "
-        "functions on 16x16-pixel patches of ten whitened (zero-phase whitening/low-pass filtered) "
-        "512x512 natural images (their Fig. 4) and found localized, oriented, bandpass functions like "
-        "V1 simple-cell receptive fields. Here the images are whole 28x28 digits (or clothes), "
-        "not natural-scene patches, not whitened, and 64 atoms for ~500 pixels (an undercomplete "
-        "code): on MNIST the atoms come out as whole-digit templates and thick stroke pieces (the "
-        "fields figure), not small oriented edges. So 'Olshausen-Field-like' here means 'like the "
-        "sparse code of these images', not 'like V1 simple cells'; whether a net's fields are more "
-        "localized or more atom-like than the free net's is in the findings above, with its interval.")
+        "**Literature.** Olshausen & Field (1996, Nature 381:607-609, 'Emergence of simple-cell receptive field "
+        "properties by learning a sparse code for natural images') learned 192 basis functions on 16x16-pixel "
+        "patches of ten whitened (zero-phase whitening/low-pass filtered) 512x512 natural images (their Fig. 4) and "
+        "found localized, oriented, bandpass functions like V1 simple-cell receptive fields. Here the images are "
+        "whole 28x28 digits (or clothes), not natural-scene patches, not whitened, and 64 atoms for ~500 pixels (an "
+        "undercomplete code): on MNIST the atoms come out as whole-digit templates and thick stroke pieces (the "
+        "fields figure), not small oriented edges. So 'Olshausen-Field-like' here means 'like the sparse code of "
+        "these images', not 'like V1 simple cells'; whether a net's fields are more localized or more atom-like than "
+        "the free net's is in the findings above, with its interval.")
 
 
 def _scope(config, results):
