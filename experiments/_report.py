@@ -66,6 +66,15 @@ def last_fall(losses, last=5):
     return max(0.0, 1.0 - min(losses[-last:]) / losses[-last - 1])
 
 
+def off_plateau(series):
+    """`(texts, n)`: "label seed S (F%)" for each run of `series` (`(label, records)` pairs, a
+    record's `history["val_loss"]` per epoch) whose loss still fell `PLATEAU_TOLERANCE` or more
+    over its last 5 epochs (`last_fall`; "too few epochs" for a shorter run), and the number of runs."""
+    runs = [(label, r, last_fall(r["history"]["val_loss"])) for label, recs in series for r in recs]
+    return [f"{label} seed {r['seed']} ({'too few epochs' if f is None else f'{100 * f:.1f}%'})"
+            for label, r, f in runs if f is None or f >= PLATEAU_TOLERANCE], len(runs)
+
+
 def figure(ncols, nrows=1, width=4.2, height=3.2):
     """`plots.figure` at the reports' resolution (`DPI`)."""
     return plots.figure(ncols, nrows, width, height, dpi=DPI)
@@ -130,6 +139,18 @@ class Report:
             return None
         self.finding(what + stats.claim(name, a, base_name, b, digits=digits, scale=scale, unit=unit))
         return stats.paired_difference(a, b).format(digits, scale)
+
+    def equivalent(self, recs, base, value, name, base_name, margin, what="", digits=2, scale=100, unit=" points"):
+        """`compare` with a TOST margin (`stats.equivalence`): adds the finding `what` +
+        `stats.equivalence_claim(...)` and returns the table cells `(paired difference,
+        "yes" or "no": equivalent within ±margin)`, or None where the arms share no seed."""
+        a, b = paired(recs, base, value)
+        if not a:
+            return None
+        words = dict(digits=digits, scale=scale, unit=unit)
+        self.finding(what + stats.equivalence_claim(name, a, base_name, b, margin, **words))
+        return (stats.paired_difference(a, b).format(digits, scale),
+                "yes" if stats.equivalence(a, b, margin).equivalent else "no")
 
     def save_figure(self, fig, suffix, caption=""):
         path = os.path.join(self.out, f"{self.name}_{suffix}.png")
@@ -216,12 +237,14 @@ def paired(recs, base, value, base_value=None):
 def curves(ax, series, y, x=None, fmt=None, **style):
     """One line per record, one colour per `(label, records)` of `series` (an arm without records
     keeps its colour), the label on its first line only: `y` against `x` (each a record key or a
-    function of a record; `x` None: epochs 1, 2, ...); `fmt` and `style` go to `ax.plot`."""
+    function of a record; `x` None: epochs 1, 2, ...); `fmt` (a format string, or a function of
+    the label giving one, e.g. dashed for some arms) and `style` go to `ax.plot`."""
     for i, (label, recs) in enumerate(series):
+        line = fmt(label) if callable(fmt) else fmt
         for j, r in enumerate(recs):
             ys = _get(r, y)
             xs = np.arange(1, len(ys) + 1) if x is None else _get(r, x)
-            ax.plot(xs, ys, *([fmt] if fmt else []), color=f"C{i}", label=label if j == 0 else None, **style)
+            ax.plot(xs, ys, *([line] if line else []), color=f"C{i}", label=label if j == 0 else None, **style)
 
 
 def loss_curves(ax, series):

@@ -13,7 +13,7 @@ import numpy as np
 from keras_seminar.experiments import _report
 
 from keras_seminar import datasets, models
-from keras_seminar.training import fit_arrays, prepare_arrays, recipe_for, test_metrics
+from keras_seminar.training import fit_arrays, fit_model, prepare_arrays, recipe_for, test_metrics
 from keras_seminar.training.plan import default_steps_per_execution
 
 VALIDATION_SPLIT = 0.1  # 60k -> 54k train / 6k validation
@@ -62,6 +62,15 @@ def fit(model, data, seed, validation=True, callbacks=(), model_name="mlp",
                          validation_data=data.validation if validation else None,
                          callbacks=list(callbacks), seed=seed,
                          steps_per_execution=steps_per_execution or default_steps_per_execution())
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def fit_to_plateau(model, data, seed, epochs, batch_size):
+    """Trains an already compiled `model` (its own optimizer and loss, no recipe) on `data` through
+    `training.fit_model` until its plateau (`Plateau`; the last epoch's weights kept), at most
+    `epochs`; returns the history dict."""
+    history = fit_model(model, data.x_train, data.y_train, batch_size=batch_size, seed=seed, epochs=epochs,
+                        validation_data=data.validation, callbacks=[Plateau()])
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 

@@ -10,9 +10,7 @@ from keras_seminar.experiments._config import Count, Dataset, Natural, Positive,
 from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar.errors import UsageError
-from keras_seminar.fixed_point_sgd import FixedPointSGD
-from keras_seminar.layers import StochasticRounding
-from keras_seminar.training import fit_model
+from keras_seminar.fixed_point_sgd import fixed_point_mlp
 
 __all__ = ["build", "Config", "ROUNDINGS", "StochasticRounding16"]
 
@@ -37,23 +35,12 @@ class Config:
 
 
 def build(config, arm, seed):
-    """Flatten - [Dense - round - ReLU] x hidden - Dense - round - softmax (no rounding in float32): each
-    Dense output rounded to `<IL, FL>` the arm's way in training, to nearest at test time; the optimizer
-    rounds the weights. Compiled here (a custom optimizer; `training.fit_arrays` compiles from a recipe)."""
+    """The arm's `fixed_point_mlp` (float32: no rounding, plain SGD), its weights drawn from `seed`.
+    Compiled there (a custom optimizer; `training.fit_arrays` compiles from a recipe)."""
     keras.utils.set_random_seed(seed)
-    fl, lr = arm.get("fractional_bits"), config.learning_rate
-    layers = [keras.Input((28, 28, 1)), keras.layers.Flatten()]
-    for i, units in enumerate((*config.hidden, 10)):
-        layers.append(keras.layers.Dense(units, name=f"dense{i + 1}"))
-        if fl is not None:
-            layers.append(StochasticRounding(config.word_bits - fl, fl, seed=seed * 100 + i,
-                                             rounding=arm["rounding"], name=f"round{i + 1}"))
-        layers.append(keras.layers.Activation("relu" if i < len(config.hidden) else "softmax"))
-    model = keras.Sequential(layers)
-    model.compile(keras.optimizers.SGD(lr) if fl is None else
-                  FixedPointSGD(lr, config.word_bits - fl, fl, arm["rounding"], seed=seed),
-                  "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    fl = arm.get("fractional_bits")
+    return fixed_point_mlp(config.hidden, config.word_bits - (fl or 0), fl, arm.get("rounding", "stochastic"),
+                           config.learning_rate, seed=seed)  # IL = word_bits - FL; unused by float32 (FL None)
 
 
 @register
@@ -81,9 +68,7 @@ class StochasticRounding16(Experiment):
 
     def run_arm(self, config, arm, seed, data):
         model, start = build(config, arm, seed), time.perf_counter()
-        h = fit_model(model, data.x_train, data.y_train, batch_size=config.batch_size, seed=seed,
-                      epochs=config.max_epochs, validation_data=data.validation, callbacks=[_runner.Plateau()])
-        h = {k: [float(v) for v in vs] for k, vs in h.history.items()}
+        h = _runner.fit_to_plateau(model, data, seed, config.max_epochs, config.batch_size)
         return dict(test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
                     train_error=1.0 - h["accuracy"][-1], seconds=round(time.perf_counter() - start, 1), history=h)
 
@@ -93,23 +78,19 @@ class StochasticRounding16(Experiment):
                              f"{results['config'].get('epochs')} epochs (before issue 34); rerun with --restart.")
         arms = self.arms(config)
         by_arm = {_label(arm, config): _report.group_runs(results, (), **arm).get((), []) for arm in arms}
-        words, rows, margin = dict(digits=2, scale=100, unit=" points"), [], config.margin
+        rows, margin = [], config.margin
         for arm, (label, recs) in zip(arms, by_arm.items()):
             if not recs:
                 continue
-            a, b = _report.paired(recs, by_arm["float32"], "test_error")
-            vs_float = arm["arm"] == "fixed" and a
+            vs_float = arm["arm"] == "fixed" and report.equivalent(recs, by_arm["float32"], "test_error", label,
+                                                                   "float32", margin, what="Test error: ")
             epochs = [len(r["history"]["val_loss"]) for r in recs]
             rows.append((label, *(stats.percent([r[k] for r in recs]) for k in ("test_error", "train_error")),
-                         stats.paired_difference(a, b).format(2, 100) if vs_float else "",
-                         ("yes" if stats.equivalence(a, b, margin).equivalent else "no") if vs_float else "",
-                         f"{min(epochs)}-{max(epochs)}", f"{np.mean([r['seconds'] for r in recs]):.0f}"))
-            if vs_float:
-                report.finding("Test error: " + stats.equivalence_claim(label, a, "float32", b, margin, **words))
-            x, y = _report.paired(by_arm.get(_label({**arm, "rounding": "nearest"}, config), []), recs, "test_error")
-            if arm.get("rounding") == "stochastic" and x:
-                report.finding(f"FL={arm['fractional_bits']}: "
-                               + stats.claim("round-to-nearest", x, "stochastic rounding", y, **words))
+                         *(vs_float or ("", "")), f"{min(epochs)}-{max(epochs)}",
+                         f"{np.mean([r['seconds'] for r in recs]):.0f}"))
+            if arm.get("rounding") == "stochastic":
+                report.compare(by_arm.get(_label({**arm, "rounding": "nearest"}, config), []), recs, "test_error",
+                               "round-to-nearest", "stochastic rounding", what=f"FL={arm['fractional_bits']}: ")
         report.table(["arm <IL,FL> rounding", "test error, %", "train error (last epoch), %",
                       "test error - float32, points (paired)", f"equivalent within ±{100 * margin:g} (TOST)",
                       "epochs run", "seconds per run"], rows, title="Test error at the plateau: mean ± 95% CI over "
@@ -150,13 +131,11 @@ def _setup(config):
 
 def _plateau(config, by_arm):
     """The runs that ended off their plateau (at the epoch cap), with how much their loss still fell."""
-    runs = [(label, r, _report.last_fall(r["history"]["val_loss"])) for label, recs in by_arm.items() for r in recs]
-    off = ", ".join(f"{label} seed {r['seed']} ({'too few epochs' if f is None else f'{100 * f:.1f}%'})"
-                    for label, r, f in runs if f is None or f >= _report.PLATEAU_TOLERANCE)
+    off, n = _report.off_plateau(by_arm.items())
     return "\n\nConvergence: " + (
         f"runs off their plateau at the {config.max_epochs}-epoch cap (how much their validation loss still fell "
-        f"over the last 5 epochs): {off}; their test error is an upper bound on what the arm reaches." if off else
-        f"all {len(runs)} runs stopped on their plateau, before the {config.max_epochs}-epoch cap.")
+        f"over the last 5 epochs): {', '.join(off)}; their test error is an upper bound on what the arm reaches."
+        if off else f"all {n} runs stopped on their plateau, before the {config.max_epochs}-epoch cap.")
 
 
 def _left(config):
@@ -173,13 +152,9 @@ def _left(config):
 
 def _curves(by_arm, report):
     fig, axes = _report.figure(ncols=2, width=4.6, height=3.4)
-    for i, (label, recs) in enumerate(by_arm.items()):
-        for j, r in enumerate(recs):
-            h, style = r["history"], "--" if label.endswith("nearest") else "-"
-            for ax, values in zip(axes, (h["val_loss"], 100 * (1 - np.asarray(h["val_accuracy"])))):
-                ax.plot(np.arange(1, len(values) + 1), values, style, color=f"C{i}", alpha=0.7, lw=1,
-                        label=label if j == 0 else None)
-    for ax, what in zip(axes, ("validation loss", "validation error, %")):
+    for ax, what, y in zip(axes, ("validation loss", "validation error, %"), (
+            lambda r: r["history"]["val_loss"], lambda r: 100 * (1 - np.asarray(r["history"]["val_accuracy"])))):
+        _report.curves(ax, by_arm.items(), y, fmt=lambda label: "--" if "nearest" in label else "-", alpha=0.7, lw=1)
         ax.set(title=f"{what} (dashed: round-to-nearest)", xlabel="epoch", ylabel=what, yscale="log")
     _report.legends(axes[:1])
     report.save_figure(fig, "curves", "Validation loss and error per epoch of every run and arm (one line per seed).")

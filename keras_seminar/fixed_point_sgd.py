@@ -7,6 +7,7 @@ smaller than half a grid step is lost, while stochastic rounding keeps it in exp
 Example:
     >>> opt = FixedPointSGD(0.01, integer_bits=2, fractional_bits=14, rounding="nearest")
     >>> model.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
+    >>> model = fixed_point_mlp((1000, 1000), integer_bits=2, fractional_bits=14)  # the paper's MNIST net
 
 Paper: Gupta, Agrawal, Gopalakrishnan, Narayanan, "Deep Learning with Limited Numerical
 Precision", ICML 2015 (section 3, the weight update in fixed point).
@@ -15,9 +16,13 @@ Precision", ICML 2015 (section 3, the weight update in fixed point).
 import keras
 from keras import ops
 
-from keras_seminar.layers.stochastic_rounding import check_fixed_point, round_to_fixed_point
+from keras_seminar.layers.stochastic_rounding import (
+    StochasticRounding,
+    check_fixed_point,
+    round_to_fixed_point,
+)
 
-__all__ = ["FixedPointSGD"]
+__all__ = ["FixedPointSGD", "fixed_point_mlp"]
 
 
 @keras.saving.register_keras_serializable(package="keras_seminar")
@@ -60,3 +65,42 @@ class FixedPointSGD(keras.optimizers.Optimizer):
     def get_config(self):
         return {**super().get_config(), "integer_bits": self.integer_bits,
                 "fractional_bits": self.fractional_bits, "rounding": self.rounding, "seed": self.seed}
+
+
+def fixed_point_mlp(hidden, integer_bits=2, fractional_bits=14, rounding="stochastic", learning_rate=0.01,
+                    seed=None, input_shape=(28, 28, 1), classes=10):
+    """Gupta et al.'s fixed-point MLP, compiled: Flatten - [Dense - round - ReLU] x hidden - Dense -
+    round - softmax, trained by `FixedPointSGD` (sparse categorical cross-entropy, accuracy).
+
+    Each Dense output is rounded to `<integer_bits, fractional_bits>` by a `StochasticRounding`
+    layer (`rounding`'s way in training, to nearest at test time) and the optimizer rounds the
+    weights. `fractional_bits=None` builds the float32 control: no rounding layers, plain
+    `keras.optimizers.SGD`. Layer i (from 0) draws its rounding noise from `seed * 100 + i`, the
+    optimizer from `seed` (None: unseeded). The weights' initial values follow Keras's global seed.
+    """
+    if (isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__")
+            or not all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in hidden)):
+        raise ValueError(f"Expected hidden to be a sequence of positive ints. Received: hidden={hidden!r}")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"Expected classes to be a positive int. Received: classes={classes!r}")
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) and (
+            isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0):
+        raise ValueError(f"Expected learning_rate to be a positive number or a schedule. "
+                         f"Received: learning_rate={learning_rate!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"Expected seed to be an int or None. Received: seed={seed!r}")
+    if fractional_bits is not None:
+        check_fixed_point(integer_bits, fractional_bits, rounding)
+    hidden = tuple(hidden)
+    layers = [keras.Input(input_shape), keras.layers.Flatten()]
+    for i, units in enumerate((*hidden, classes)):
+        layers.append(keras.layers.Dense(units, name=f"dense{i + 1}"))
+        if fractional_bits is not None:
+            layers.append(StochasticRounding(integer_bits, fractional_bits, rounding=rounding, name=f"round{i + 1}",
+                                             seed=None if seed is None else seed * 100 + i))
+        layers.append(keras.layers.Activation("relu" if i < len(hidden) else "softmax"))
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.SGD(learning_rate) if fractional_bits is None else
+                  FixedPointSGD(learning_rate, integer_bits, fractional_bits, rounding, seed=seed),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seminar.fixed_point_sgd import FixedPointSGD
+from keras_seminar.fixed_point_sgd import FixedPointSGD, fixed_point_mlp
+from keras_seminar.layers import StochasticRounding
 
 EPS = 2.0**-8
 
@@ -75,3 +76,31 @@ def test_importing_the_package_registers_it_for_loading():
             "assert keras.saving.get_registered_object('keras_seminar>FixedPointSGD') is not None")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_fixed_point_mlp_rounds_every_dense_output_and_the_weights():
+    model = fixed_point_mlp((8, 6), integer_bits=4, fractional_bits=12, rounding="nearest", learning_rate=0.1, seed=3)
+    rounds = [layer for layer in model.layers if isinstance(layer, StochasticRounding)]
+    assert [(r.name, r.integer_bits, r.fractional_bits, r.rounding, r.seed) for r in rounds] == [
+        ("round1", 4, 12, "nearest", 300), ("round2", 4, 12, "nearest", 301), ("round3", 4, 12, "nearest", 302)]
+    assert isinstance(model.optimizer, FixedPointSGD)
+    assert (model.optimizer.integer_bits, model.optimizer.fractional_bits, model.optimizer.seed) == (4, 12, 3)
+    out = keras.ops.convert_to_numpy(model(np.ones((2, 28, 28, 1), "float32")))
+    assert out.shape == (2, 10)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_fixed_point_mlp_without_fractional_bits_is_the_float32_control():
+    model = fixed_point_mlp((8,), fractional_bits=None, learning_rate=0.05, input_shape=(4,), classes=3)
+    assert not any(isinstance(layer, StochasticRounding) for layer in model.layers)
+    assert type(model.optimizer) is keras.optimizers.SGD
+    assert [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)] == [8, 3]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(hidden=(8, 0)), "hidden=\\(8, 0\\)"), (dict(hidden="8"), "hidden='8'"), (dict(classes=0), "classes=0"),
+    (dict(learning_rate=-1.0), "learning_rate=-1.0"), (dict(seed="1"), "seed='1'"),
+    (dict(fractional_bits=-1), "fractional_bits=-1"), (dict(rounding="up"), "rounding='up'")])
+def test_fixed_point_mlp_bad_args(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fixed_point_mlp(**{"hidden": (8,), **kwargs})
