@@ -66,6 +66,26 @@ def last_fall(losses, last=5):
     return max(0.0, 1.0 - min(losses[-last:]) / losses[-last - 1])
 
 
+def cap_text(groups, max_epochs, losses, what, consequence, last=5):
+    """A paragraph on the runs of `groups` (`{key tuple: records}`) that reached the `max_epochs`
+    cap, each group with how much `losses(record)` (its per-epoch losses; None entries skipped)
+    still fell over the last `last` epochs (`last_fall`), and what a fall off the plateau means
+    (`consequence`); or that no run reached the cap."""
+    parts = []
+    for key, recs in groups.items():
+        capped = [r for r in recs if r["epochs_run"] >= max_epochs]
+        falls = [f for f in (last_fall([v for v in losses(r) if v is not None], last) for r in capped)
+                 if f is not None]
+        if falls:
+            parts.append(f"{'/'.join(key)} {len(capped)} of {len(recs)} (fell {100 * min(falls):.1f}-"
+                         f"{100 * max(falls):.1f}%)")
+    if not parts:
+        return f"No run reached the {max_epochs}-epoch cap: every one stopped early.\n\n"
+    return (f"Runs at the {max_epochs}-epoch cap, with how much their {what} still fell over the last "
+            f"{last} epochs: " + ", ".join(parts) + f". A fall of {100 * PLATEAU_TOLERANCE:g}% or more is "
+            f"not the plateau by this package's rule: {consequence}.\n\n")
+
+
 def off_plateau(series):
     """`(texts, n)`: "label seed S (F%)" for each run of `series` (`(label, records)` pairs, a
     record's `history["val_loss"]` per epoch) whose loss still fell `PLATEAU_TOLERANCE` or more

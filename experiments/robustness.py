@@ -3,8 +3,7 @@
 import dataclasses
 
 import keras
-import numpy as np
-from keras_seminar.experiments import _attacks, _robustness_render, _runner
+from keras_seminar.experiments import _attacks, _report, _runner
 from keras_seminar.experiments._attacks import Eps
 from keras_seminar.experiments._config import Count, Dataset, Natural, NonNegative, one_of
 from keras_seminar.experiments._protocol import Experiment, register
@@ -13,7 +12,7 @@ from keras_seminar import adversarial, regularizers
 from keras_seminar.errors import UsageError
 from keras_seminar.training import compile_model, recipe_for
 
-__all__ = ["adversarial_fit", "ARMS", "build", "Config", "Eps", "Robustness", "train"]
+__all__ = ["ARMS", "build", "Config", "Eps", "Robustness", "train"]
 
 ARMS = ("free", "l1", "l2", "l12", "nonneg_output", "nonneg_all", "adv_fgsm", "adv_pgd")
 
@@ -43,6 +42,7 @@ class Config:
 
 _OPTIONS = {"nonneg_output": {"output_constraint": "nonneg"}, "nonneg_all": {"kernel_constraint": "nonneg"}}
 _PENALTIES = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2, "l12": regularizers.L12}
+_PENALTY_PAIRS = (("l12", "l1"), ("l12", "l2"), ("l1", "l2"))
 
 
 def build(arm, config, seed):
@@ -52,66 +52,17 @@ def build(arm, config, seed):
     return _runner.build_mlp(seed, hidden=config.hidden, **options)
 
 
-def adversarial_fit(model, data, seed, config, attack, eps, batch_size=128, learning_rate=1e-3):
-    """Adversarial training with examples crafted per batch against the current weights.
-
-    `fit` cannot craft per batch on every backend (the input gradient would have to live inside
-    `train_step`), so this loop calls `train_on_batch` (which syncs the weights each step on
-    JAX too); it compiles through the package's `training.compile_model`.
-
-    FGSM (Goodfellow et al.): the full eps from the first batch; early stopping and the kept
-    weights follow the clean validation loss. PGD (Madry et al.): the eps grows linearly from 0
-    over the first `config.train_pgd_ramp` epochs (at the full eps from the first step, the
-    784-256-10 MLP collapsed to chance on MNIST: 11.7% clean, seed 0), and only epochs that
-    ended at the full eps are candidates, chosen by the loss on PGD versions of the validation
-    set (robust early stopping, Rice et al. 2020). Returns `{"val_loss": [...], "best_epoch": k}`
-    plus `"adv_val_loss"` (None during the ramp) for PGD.
-    """
-    ramp = config.train_pgd_ramp if attack == "pgd" else 0
-    recipe = recipe_for("mlp", learning_rate=learning_rate, batch_size=batch_size, schedule="constant")
-    batches = -(-len(data.y_train) // batch_size)
-    compile_model(model, recipe, batches)
-    rng, clean, robust, best_weights = np.random.default_rng(seed), [], [], None
-    for epoch in range(config.max_epochs):
-        order = rng.permutation(len(data.y_train))
-        for step, start in enumerate(range(0, len(order), batch_size)):
-            idx = order[start:start + batch_size]
-            xb, yb = data.x_train[idx], data.y_train[idx]
-            if attack == "fgsm":  # alpha = 0.5: the clean batch and its FGSM version, equally weighted
-                x_adv = adversarial.fgsm(model, xb, yb, eps, batch_size=len(idx))
-                xb, yb = np.concatenate([xb, x_adv]), np.concatenate([yb, yb])
-            else:
-                scale = min(1.0, (epoch + step / batches) / ramp) if ramp else 1.0
-                xb = adversarial.pgd(model, xb, yb, eps * scale, steps=config.train_pgd_steps,
-                                     batch_size=len(idx), seed=seed * 100_003 + epoch * 1009 + start)
-            model.train_on_batch(xb, yb)
-        clean.append(_loss(model, data.x_val, data.y_val))
-        if attack == "pgd":
-            robust.append(None if epoch + 1 < ramp else _loss(model, adversarial.pgd(
-                model, data.x_val, data.y_val, eps, steps=config.train_pgd_steps, seed=seed), data.y_val))
-        losses = robust if attack == "pgd" else clean
-        scored = [(loss, k) for k, loss in enumerate(losses) if loss is not None]
-        if not scored:
-            continue
-        best, best_epoch = min(scored)
-        if best_epoch == epoch:
-            best_weights = model.get_weights()
-        elif epoch - best_epoch >= config.patience:
-            break
-    model.set_weights(best_weights)
-    history = {"val_loss": clean, "best_epoch": best_epoch + 1}
-    return history | ({"adv_val_loss": robust} if attack == "pgd" else {})
-
-
-def _loss(model, x, y):
-    return float(model.evaluate(x, y, batch_size=512, verbose=0, return_dict=True)["loss"])
-
-
 def train(arm, config, data, dataset, seed):
     """`(model, history)`: history holds the per-epoch `val_loss` and the kept `best_epoch`."""
     model = build(arm, config, seed)
-    if arm.startswith("adv_"):
-        return model, adversarial_fit(model, data, seed, config, arm[4:], config.train_eps[dataset])
+    if arm.startswith("adv_"):  # crafted per batch against the current weights (adversarial_fit's docstring)
+        compile_model(model, recipe_for("mlp", learning_rate=1e-3, batch_size=128, schedule="constant"),
+                      -(-len(data.y_train) // 128))
+        return model, adversarial.adversarial_fit(
+            model, data.x_train, data.y_train, config.train_eps[dataset], arm[4:],
+            validation_data=(data.x_val, data.y_val), epochs=config.max_epochs, patience=config.patience,
+            pgd_steps=config.train_pgd_steps, ramp_epochs=config.train_pgd_ramp if arm == "adv_pgd" else 0,
+            seed=seed)
     history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs, learning_rate=1e-3)
     return model, {"val_loss": history["val_loss"], "best_epoch": best + 1}
 
@@ -155,4 +106,47 @@ class Robustness(Experiment):
                     **_attacks.measure(config, model, attacked, seed))
 
     def render(self, config, results, report):
-        _robustness_render.render(config, results, report)
+        groups = _report.group_runs(results, ("dataset", "arm"))
+        eps = config.eps
+        h = eps.index(0.1) if 0.1 in eps else 0
+        _attacks.tables(report, config, groups, ("data set", "arm"))
+        for (d, arm), recs in groups.items():
+            free = groups.get((d, "free"))
+            if arm == "free" or not free:
+                continue
+            report.compare(recs, free, "test_accuracy", arm, "free", digits=1,
+                           what=f"{d}, clean accuracy (is the comparison at matched accuracy?): ")
+            train_eps = config.train_eps.get(d)
+            for i in sorted({h} | ({eps.index(train_eps)} if arm.startswith("adv_") and train_eps in eps else set())):
+                report.compare(recs, free, lambda r, i=i: r["pgd"][i], arm, "free", f"{d}, PGD eps={eps[i]:g}: ", 1)
+        for d in config.datasets:  # sparse vs dense penalty: is it sparsity, or any weight penalty?
+            for arm, base in _PENALTY_PAIRS:
+                if (d, arm) in groups and (d, base) in groups:
+                    report.compare(groups[(d, arm)], groups[(d, base)], lambda r: r["pgd"][h], arm, base,
+                                   f"{d}, PGD eps={eps[h]:g}: ", 1)
+        _attacks.masking_checks(report, config, groups, ("data set", "arm"))
+        report.text(
+            f"Training: Adam 1e-3, early stopping on the clean validation loss (patience "
+            f"{config.patience}, at most {config.max_epochs} epochs). Penalties: {config.penalties}. "
+            f"Adversarial training crafts every batch against the current weights: FGSM at the "
+            f"training eps with the clean batch (Goodfellow et al. 2015, alpha = 0.5), PGD-"
+            f"{config.train_pgd_steps} alone (Madry et al. 2018 use 40 steps); training eps "
+            f"{config.train_eps}. PGD training grows its eps linearly from 0 over the first "
+            f"{config.train_pgd_ramp} epochs (at the full eps from the first step this MLP collapsed to "
+            "chance on MNIST: 11.7% clean, seed 0) and keeps, among the epochs at the full eps, the "
+            "one with the lowest loss on PGD versions of the validation set (Rice et al. 2020). "
+            "Attacks on a seeded random subset of the test set per seed.\n\n"
+            + _report.cap_text(groups, config.max_epochs, lambda r: r.get("adv_val_loss") or r["val_loss"],
+                               "selection loss", "that arm's robustness is a lower bound of what more epochs "
+                               "would give") +
+            "Matched clean accuracy: the penalties were chosen to cost no clean accuracy; the findings "
+            "state each arm's clean difference from the free net, so a robustness difference is read "
+            "at matched accuracy only where that one says 'no difference detected'. FGSM accuracy that "
+            "rises with eps is label leaking / gradient masking of FGSM training (Kurakin et al. 2017), "
+            "which PGD exposes.\n\n"
+            "Anchor: the MadryLab MNIST challenge's adversarially trained CNN (two convolutional layers "
+            "and one fully connected layer, trained against a PGD adversary at eps=0.3) keeps 89.62% "
+            "under 100-step PGD with 50 random restarts at eps=0.3 on its white-box leaderboard (88.00% "
+            "under the strongest listed attack). Ours are MLPs attacked with fewer steps and restarts, so "
+            "the gap to that figure is expected, not a finding.")
+        _attacks.figure(report, config, groups, [(d,) for d in config.datasets], config.arms)

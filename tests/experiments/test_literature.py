@@ -23,7 +23,7 @@ def test_reports_quote_no_unverified_literature_figure_unlabelled():
 
 def test_wordings_in_the_generators():
     experiments = REPORTS.parent / "experiments"
-    robustness = (experiments / "_robustness_render.py").read_text(encoding="utf-8")
+    robustness = (experiments / "robustness.py").read_text(encoding="utf-8")
     assert "89.62%" in robustness and "74-80" not in robustness
     dropconnect = (experiments / "dropconnect.py").read_text(encoding="utf-8")
     assert "(from memory; not verified against the paper)" in dropconnect

@@ -1,5 +1,7 @@
 """The attacks robustness and positivity share (`_attacks`): transfer examples crafted once on the
-substitute, reused; and robustness's PGD training."""
+substitute, reused; and how robustness trains its adversarial arms."""
+
+import dataclasses
 
 import numpy as np
 from keras_seminar.experiments import _attacks, _protocol, _runner, robustness
@@ -32,26 +34,23 @@ def test_transfer_examples_are_crafted_once_per_seed_and_reused(monkeypatch):
     assert attacked[-config.pgd_restarts:] == [first] * config.pgd_restarts
 
 
-def test_pgd_training_ramps_eps_and_keeps_only_full_eps_epochs(monkeypatch):
-    import dataclasses
-
-    import pytest
-
-    config = dataclasses.replace(SMOKE, max_epochs=4, patience=4, train_pgd_ramp=2)
+def test_adversarial_arms_train_through_the_library_with_the_configs_settings(monkeypatch):
+    """The training loop itself is tested in tests/test_adversarial_fit.py."""
+    config = dataclasses.replace(SMOKE, max_epochs=4, patience=3, train_pgd_ramp=2, train_pgd_steps=3)
     data = _runner.load("mnist", 0, 256, test_limit=64)
-    real, sizes = robustness.adversarial.pgd, []
+    calls = []
 
-    def pgd(model, x, y, eps, **kwargs):
-        sizes.append((len(x), eps))
-        return real(model, x, y, eps, **kwargs)
+    def adversarial_fit(model, x, y, eps, attack, **kwargs):
+        calls.append((model, len(y), eps, attack, kwargs))
+        return {"val_loss": [1.0], "best_epoch": 1}
 
-    monkeypatch.setattr(robustness.adversarial, "pgd", pgd)
-    model = robustness.build("adv_pgd", config, 0)
-    history = robustness.adversarial_fit(model, data, 0, config, "pgd", 0.3, batch_size=64)
-    train_eps = [eps for n, eps in sizes if n <= 64]
-    assert train_eps[0] == 0.0 and max(train_eps) == pytest.approx(0.3)
-    assert train_eps == sorted(train_eps)  # grows, then stays at the full eps
-    # Epochs that ended below the full eps are neither scored nor kept.
-    assert history["adv_val_loss"][0] is None and None not in history["adv_val_loss"][1:]
-    assert history["best_epoch"] >= 2 and len(history["val_loss"]) == 4
-    assert [eps for n, eps in sizes if n == len(data.y_val)] == [0.3] * 3
+    monkeypatch.setattr(robustness.adversarial, "adversarial_fit", adversarial_fit)
+    for arm in ("adv_fgsm", "adv_pgd"):
+        model, history = robustness.train(arm, config, data, "mnist", 7)
+        assert model.compiled and history == {"val_loss": [1.0], "best_epoch": 1}
+    (_, n, eps, fgsm, options), (_, _, _, pgd, pgd_options) = calls
+    assert (n, eps, fgsm, pgd) == (256, config.train_eps["mnist"], "fgsm", "pgd")
+    assert options["ramp_epochs"] == 0 and pgd_options["ramp_epochs"] == 2  # the ramp is PGD's
+    assert {k: pgd_options[k] for k in ("epochs", "patience", "pgd_steps", "seed")} == \
+        {"epochs": 4, "patience": 3, "pgd_steps": 3, "seed": 7}
+    assert len(pgd_options["validation_data"][1]) == len(data.y_val)
