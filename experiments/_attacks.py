@@ -59,6 +59,15 @@ def measure(config, model, attacked, seed):
                 transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute, crafted) for e in config.eps])
 
 
+def value(r, key, i=None):
+    """A run's `key` (its i-th entry for the per-eps lists); "pgd_share" is PGD accuracy over
+    clean accuracy on the attacked images: the share of correctly classified images that PGD
+    does not flip (a misclassified image stays misclassified under a loss-ascent attack)."""
+    if key == "pgd_share":
+        return r["pgd"][i] / r["attacked_clean"] if r["attacked_clean"] else 0.0
+    return r[key] if i is None else r[key][i]
+
+
 def tables(report, config, groups, columns, substitute="MLP"):
     """One accuracy table per attack, a row per group (`columns`: the names of its key's parts)."""
     names = {"fgsm": "FGSM (white-box)",

@@ -275,3 +275,14 @@ def loss_curves(ax, series):
             v = r["history"]["val_loss"]
             ax.plot(np.arange(1, len(v) + 1), v, color=f"C{i}", alpha=0.6, lw=1, label=label if j == 0 else None)
             ax.plot(r["best_epoch"], v[r["best_epoch"] - 1], "o", color=f"C{i}", ms=3)
+
+
+def loss_curve_figure(report, panels, caption, width=4.2, height=3.2):
+    """`report`'s "curves" figure: a row of `loss_curves` panels, one per `(title, series)` of
+    `panels`, each with its legend."""
+    fig, axes = figure(ncols=len(panels), width=width, height=height)
+    for ax, (title, series) in zip(axes, panels):
+        loss_curves(ax, series)
+        ax.set(title=title, xlabel="epoch", ylabel="validation loss")
+    legends(axes)
+    report.save_figure(fig, "curves", caption)

@@ -3,14 +3,12 @@
 import dataclasses
 
 import keras
-import numpy as np
 from keras_seminar.experiments import _attacks, _report, _runner, stats
 from keras_seminar.experiments._attacks import Eps
 from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, one_of
 from keras_seminar.experiments._protocol import Experiment, register
 
 from keras_seminar.errors import UsageError
-from keras_seminar.models import build_model
 
 __all__ = ["ARMS", "build", "Config", "Eps", "Positivity"]
 
@@ -53,11 +51,8 @@ class Config:
 
 
 def build(arch, arm, init, seed):
-    options = {**_CONSTRAINTS[arm], "kernel_initializer": _INITS[init]()}
-    if arch == "mlp":
-        return _runner.build_mlp(seed, hidden=(256,), **options)
-    keras.utils.set_random_seed(seed)
-    return build_model("cnn", filters=(16, 32), dense_units=128, dropout=0.25, **options)
+    size = dict(hidden=(256,)) if arch == "mlp" else dict(filters=(16, 32), dense_units=128, dropout=0.25)
+    return _runner.build(seed, arch, **size, **_CONSTRAINTS[arm], kernel_initializer=_INITS[init]())
 
 
 def _train(config, arm, lr, init, seed, data, epochs):
@@ -120,102 +115,84 @@ class Positivity(Experiment):
                     **_attacks.measure(config, model, attacked, seed))
 
     def render(self, config, results, report):
-        _render(config, results, report)
+        main = _report.group_runs(results, ("dataset", "arch", "arm"), phase="main")
+        eps, keys = config.eps, ("dataset", "arch", "arm")
+        h = eps.index(0.1) if 0.1 in eps else 0
+        chosen = {key: (recs[0]["lr"], recs[0]["init"]) for key, recs in main.items()}  # each arm's sweep pick
+        sweep = []
+        for r in (r for r in results["runs"] if r["arm"]["phase"] == "sweep"):
+            key, lr, init = tuple(r["arm"][k] for k in keys), r["arm"]["lr"], r["arm"]["init"]
+            sweep.append((*key, f"{lr:g}", init, f"{100 * r['val_accuracy']:.2f}", r["best_epoch"],
+                          "**used**" if chosen.get(key) == (lr, init) else ""))
+        report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
+                     title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
+        report.table([*keys, "lr, init", "clean test acc, %", "best epoch / most run"],
+                     [(*key, f"{recs[0]['lr']:g}, {recs[0]['init']}", stats.percent([r["test_accuracy"] for r in recs]),
+                       _report.epochs_cell(recs)) for key, recs in main.items()],
+                     title="The arms as trained: mean ± 95% CI over seeds")
+        _attacks.tables(report, config, main, keys, substitute="net of the same arch, trained as the free arm")
+        diffs = []
+        for (dataset, arch, arm), recs in main.items():
+            free = main.get((dataset, arch, "free"))
+            if arm == "free" or not free:
+                continue
+            for label, key, i in (("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h),
+                                  (f"PGD eps={eps[h]:g}", "pgd", h), (f"PGD eps={eps[h]:g} / clean", "pgd_share", h),
+                                  (f"transfer eps={eps[h]:g}", "transfer", h)):
+                cell = report.compare(recs, free, lambda r, key=key, i=i: _attacks.value(r, key, i), arm, "free",
+                                      what=f"{dataset}/{arch}, {label} accuracy: ")
+                if cell:
+                    diffs.append((dataset, arch, f"{arm} - free", label, cell))
+        report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"], diffs,
+                     title="Paired differences against the free net (same seeds)")
+        _attacks.masking_checks(report, config, main, keys)
+        n_att = next(iter(main.values()))[0]["attacked_images"] if main else 0
+        mlp = [(f"{d}/{arm}", recs[0]) for (d, a, arm), recs in main.items() if a == "mlp"]
+        as_there = lambda r: (r["lr"], r["init"]) == (1e-3, "glorot_uniform")  # noqa: E731 - robustness.md's setting
+        report.text(
+            f"Training: Adam at the swept rate (sweep runs capped at {config.sweep_epochs} epochs), "
+            f"constant, batch 128, early stopping on the validation "
+            f"loss (patience {config.patience}, at most {config.max_epochs} epochs; the best "
+            f"epoch's weights are kept). Attacks (L-inf, on the softmax's cross-entropy, {n_att} seeded "
+            f"random test images per seed): FGSM; white-box PGD with {config.pgd_steps} steps of 2.5 eps/steps "
+            f"from a random start, {config.pgd_restarts} restart(s) (an image counts only if every restart "
+            "fails); and the same PGD crafted on a substitute (a free net of the same architecture, trained "
+            f"as the free arm from seed + {config.substitute_seed_offset}) and transferred.\n\n"
+            "Not at matched clean accuracy: where the arms' clean accuracies differ, part of a "
+            "robustness difference can be the accuracy difference. The 'PGD / clean' row divides it "
+            "out (the share of correctly classified images that PGD does not flip).\n\n"
+            + ("Against the robustness report (robustness.md): the same MLP 784-256-10, seeds, data "
+               "splits and order, and the same attacks (one implementation, `experiments/_attacks.py`). "
+               "The runs differ in how an arm trains: here each arm uses the learning rate and "
+               "initializer its sweep chose, there every arm Adam 1e-3 with Glorot, at most 40 epochs "
+               "(robustness.md adds L1 / L2 / L1/2 nets and compares at matched clean accuracy). Trained "
+               f"as there: {', '.join(k for k, r in mlp if as_there(r)) or 'none'}; trained otherwise: "
+               + (", ".join(f"{k} ({r['lr']:g}, {r['init']})" for k, r in mlp if not as_there(r)) or "none")
+               + ". An arm trained otherwise is a different net, so its numbers here and there may differ; "
+               "for one trained the same way (and stopped before 40 epochs) they should agree within "
+               "their intervals (the backend may differ: each report's Evidence names its own).\n\n"
+               if mlp else "") +
+            "Literature: Fleshman et al. (2018, arXiv:1806.06108, 'Non-Negative Networks Against "
+            "Adversarial Attacks') report non-negative weights as an effective defence for binary "
+            "classification with asymmetric cost (malware, spam), and, for images, a reduced ability to "
+            "force targeted misclassification (their abstract); they do not claim robustness to "
+            "untargeted L-inf attacks. No published figure for non-negative MLPs on (Fashion-)MNIST "
+            "under FGSM/PGD was found; the table says what we measured."
+            + (f"\n\nCNN arms (conv 5x5 16/32, dense 128, dropout 0.25): trained on {results.get('device')} with "
+               f"{results.get('environment', {}).get('backend')}." if "cnn" in config.archs else
+               "\n\nCNN arms (conv 5x5 16/32, dense 128): a report of their own, "
+               f"positivity_cnn/positivity.md, from `{CNN_COMMAND}` (per data set "
+               f"{sum(len(_candidates(config, arm)) for arm in config.arms)} sweep runs, then "
+               f"{len(config.arms) * config.seeds} runs and {config.seeds} substitutes to convergence; attacked "
+               "at eps 0.1 only, on 1,000 images, to fit a CPU)."))
+        panels = [(d, a) for d in config.datasets for a in config.archs]
+        _attacks.figure(report, config, main, panels, config.arms, suffix="attacks")
+        _report.loss_curve_figure(report, [(f"{d} / {a}", [(arm, main.get((d, a, arm), [])) for arm in config.arms])
+                                           for d, a in panels],
+                                  "Validation loss per epoch of every run (dots: the kept, best epoch).")
 
 
 def _candidates(config, arm):
     """The (learning rate, init) pairs an arm's sweep tries (a free net keeps Glorot)."""
     return [(lr, init) for lr in config.learning_rates
             for init in (config.inits if arm != "free" else ("glorot_uniform",))]
-
-
-def _value(r, key, i=None):
-    """A run's `key` (its i-th entry for the per-eps lists); "pgd_share" is PGD accuracy over
-    clean accuracy on the attacked images: the share of correctly classified images that PGD
-    does not flip (a misclassified image stays misclassified under a loss-ascent attack)."""
-    if key == "pgd_share":
-        return r["pgd"][i] / r["attacked_clean"] if r["attacked_clean"] else 0.0
-    return r[key] if i is None else r[key][i]
-
-
-def _render(config, results, report):
-    main = _report.group_runs(results, ("dataset", "arch", "arm"), phase="main")
-    eps, keys = config.eps, ("dataset", "arch", "arm")
-    h = eps.index(0.1) if 0.1 in eps else 0
-    chosen = {key: (recs[0]["lr"], recs[0]["init"]) for key, recs in main.items()}  # each arm's sweep pick
-    sweep = []
-    for r in (r for r in results["runs"] if r["arm"]["phase"] == "sweep"):
-        key, lr, init = tuple(r["arm"][k] for k in keys), r["arm"]["lr"], r["arm"]["init"]
-        sweep.append((*key, f"{lr:g}", init, f"{100 * r['val_accuracy']:.2f}", r["best_epoch"],
-                      "**used**" if chosen.get(key) == (lr, init) else ""))
-    report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
-                 title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
-    report.table([*keys, "lr, init", "clean test acc, %", "best epoch / most run"],
-                 [(*key, f"{recs[0]['lr']:g}, {recs[0]['init']}", stats.percent([r["test_accuracy"] for r in recs]),
-                   f"{np.mean([r['best_epoch'] for r in recs]):.1f} / {max(r['epochs_run'] for r in recs)}")
-                  for key, recs in main.items()], title="The arms as trained: mean ± 95% CI over seeds")
-    _attacks.tables(report, config, main, keys, substitute="net of the same arch, trained as the free arm")
-    diffs = []
-    for (dataset, arch, arm), recs in main.items():
-        free = main.get((dataset, arch, "free"))
-        if arm == "free" or not free:
-            continue
-        for label, key, i in (("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h),
-                              (f"PGD eps={eps[h]:g}", "pgd", h), (f"PGD eps={eps[h]:g} / clean", "pgd_share", h),
-                              (f"transfer eps={eps[h]:g}", "transfer", h)):
-            a, b = _report.paired(recs, free, lambda r, key=key, i=i: _value(r, key, i))
-            if not a:
-                continue
-            diffs.append((dataset, arch, f"{arm} - free", label, stats.paired_difference(a, b).format(2, 100)))
-            report.finding(f"{dataset}/{arch}, {label} accuracy: " + stats.claim(
-                arm, a, "free", b, digits=2, scale=100, unit=" points"))
-    report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"], diffs,
-                 title="Paired differences against the free net (same seeds)")
-    _attacks.masking_checks(report, config, main, keys)
-    n_att = next(iter(main.values()))[0]["attacked_images"] if main else 0
-    mlp = [(f"{d}/{arm}", recs[0]) for (d, a, arm), recs in main.items() if a == "mlp"]
-    as_there = lambda r: (r["lr"], r["init"]) == (1e-3, "glorot_uniform")  # noqa: E731 - robustness.md's setting
-    report.text(
-        f"Training: Adam at the swept rate (sweep runs capped at {config.sweep_epochs} epochs), "
-        f"constant, batch 128, early stopping on the validation "
-        f"loss (patience {config.patience}, at most {config.max_epochs} epochs; the best "
-        f"epoch's weights are kept). Attacks (L-inf, on the softmax's cross-entropy, {n_att} seeded "
-        f"random test images per seed): FGSM; white-box PGD with {config.pgd_steps} steps of 2.5 eps/steps "
-        f"from a random start, {config.pgd_restarts} restart(s) (an image counts only if every restart "
-        "fails); and the same PGD crafted on a substitute (a free net of the same architecture, trained "
-        f"as the free arm from seed + {config.substitute_seed_offset}) and transferred.\n\n"
-        "Not at matched clean accuracy: where the arms' clean accuracies differ, part of a "
-        "robustness difference can be the accuracy difference. The 'PGD / clean' row divides it "
-        "out (the share of correctly classified images that PGD does not flip).\n\n"
-        + ("Against the robustness report (robustness.md): the same MLP 784-256-10, seeds, data "
-           "splits and order, and the same attacks (one implementation, `experiments/_attacks.py`). "
-           "The runs differ in how an arm trains: here each arm uses the learning rate and "
-           "initializer its sweep chose, there every arm Adam 1e-3 with Glorot, at most 40 epochs "
-           "(robustness.md adds L1 / L2 / L1/2 nets and compares at matched clean accuracy). Trained "
-           f"as there: {', '.join(k for k, r in mlp if as_there(r)) or 'none'}; trained otherwise: "
-           + (", ".join(f"{k} ({r['lr']:g}, {r['init']})" for k, r in mlp if not as_there(r)) or "none")
-           + ". An arm trained otherwise is a different net, so its numbers here and there may differ; "
-           "for one trained the same way (and stopped before 40 epochs) they should agree within "
-           "their intervals (the backend may differ: each report's Evidence names its own).\n\n"
-           if mlp else "") +
-        "Literature: Fleshman et al. (2018, arXiv:1806.06108, 'Non-Negative Networks Against "
-        "Adversarial Attacks') report non-negative weights as an effective defence for binary "
-        "classification with asymmetric cost (malware, spam), and, for images, a reduced ability to "
-        "force targeted misclassification (their abstract); they do not claim robustness to "
-        "untargeted L-inf attacks. No published figure for non-negative MLPs on (Fashion-)MNIST "
-        "under FGSM/PGD was found; the table says what we measured."
-        + (f"\n\nCNN arms (conv 5x5 16/32, dense 128, dropout 0.25): trained on {results.get('device')} with "
-           f"{results.get('environment', {}).get('backend')}." if "cnn" in config.archs else
-           "\n\nCNN arms (conv 5x5 16/32, dense 128): a report of their own, "
-           f"positivity_cnn/positivity.md, from `{CNN_COMMAND}` (per data set "
-           f"{sum(len(_candidates(config, arm)) for arm in config.arms)} sweep runs, then "
-           f"{len(config.arms) * config.seeds} runs and {config.seeds} substitutes to convergence; attacked "
-           "at eps 0.1 only, on 1,000 images, to fit a CPU)."))
-    panels = [(d, a) for d in config.datasets for a in config.archs]
-    _attacks.figure(report, config, main, panels, config.arms, suffix="attacks")
-    fig, axes = _report.figure(ncols=len(panels), width=4.2, height=3.2)
-    for ax, (dataset, arch) in zip(axes, panels):
-        _report.loss_curves(ax, [(arm, main.get((dataset, arch, arm), [])) for arm in config.arms])
-        ax.set(title=f"{dataset} / {arch}", xlabel="epoch", ylabel="validation loss")
-    _report.legends(axes)
-    report.save_figure(fig, "curves", "Validation loss per epoch of every run (dots: the kept, best epoch).")
