@@ -80,6 +80,28 @@ class Experiment:
             for arm in self.arms(config):
                 yield arm, seed
 
+    def sweep_plan(self, groups, arms, candidates, seeds):
+        """A plan that picks each arm's setting on seed 0 before the seeds run it: per group (a dict,
+        e.g. `{"dataset": "mnist"}`), every arm's sweep runs (`sweep_arm`, one per candidate of
+        `candidates(arm)`) on seed 0, then each seed's arms `{"phase": "main", **group, **arm}`, whose
+        `run_arm` asks `chosen` for the setting. For `plan` to return; yields `(arm, seed)`."""
+        for group in groups:
+            main = [{"phase": "main", **group, **arm} for arm in arms]
+            for arm in main:
+                yield from ((self.sweep_arm(arm, candidate), 0) for candidate in candidates(arm))
+            for seed in seeds:
+                yield from ((arm, seed) for arm in main)
+
+    @staticmethod
+    def sweep_arm(arm, candidate):
+        """The sweep run of `arm` (its main or a sweep arm) that tries `candidate` (a dict of settings)."""
+        return {**arm, "phase": "sweep", **candidate}
+
+    def chosen(self, arm, candidates, key):
+        """The first of `candidates` whose sweep run of `arm` (seed 0, in `self.runs`) has the highest `key`."""
+        scores = [self.runs.get(self.sweep_arm(arm, candidate), 0)[key] for candidate in candidates]
+        return candidates[scores.index(max(scores))]
+
     def total(self, config, seeds):
         """How many runs `plan` makes (for `k/N` and the ETA). Default: counts `plan`."""
         return len(list(self.plan(config, seeds)))

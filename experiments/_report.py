@@ -59,6 +59,17 @@ def epochs_cell(recs):
 PLATEAU_TOLERANCE = 0.03  # a run at its epoch cap is "on the plateau" if its loss fell less than this
 
 
+def sweep_rows(results, keys, main, settings, cells):
+    """A sweep's table rows (`Experiment.sweep_plan`): per sweep run, in order, its `keys`, `cells(record)`
+    and "**used**" where the main runs of its key (`main`, grouped by `keys`) hold its `settings`."""
+    rows = []
+    for record in (r for r in results["runs"] if r["arm"].get("phase") == "sweep"):
+        key = tuple(record["arm"][k] for k in keys)
+        used = bool(main.get(key)) and all(main[key][0][s] == record["arm"][s] for s in settings)
+        rows.append((*key, *cells(record), "**used**" if used else ""))
+    return rows
+
+
 def last_fall(losses, last=5):
     """How much (relative) a loss curve still fell over its `last` epochs; None if too short."""
     if len(losses) <= last:
@@ -159,6 +170,22 @@ class Report:
             return None
         self.finding(what + stats.claim(name, a, base_name, b, digits=digits, scale=scale, unit=unit))
         return stats.paired_difference(a, b).format(digits, scale)
+
+    def against(self, groups, control, measures, what):
+        """`compare` of every group against its control: `groups` are keyed by tuples ending in the arm;
+        per arm other than `control` (whose group of the same other keys exists) and `(label, value)` of
+        `measures`, the row `(*other keys, "ARM - CONTROL", label, cell)`; `what(key, label)` starts the
+        finding. Cells `compare` leaves empty are left out."""
+        rows = []
+        for key, recs in groups.items():
+            base = groups.get((*key[:-1], control))
+            if key[-1] == control or not base:
+                continue
+            for label, value in measures:
+                cell = self.compare(recs, base, value, key[-1], control, what=what(key, label))
+                if cell:
+                    rows.append((*key[:-1], f"{key[-1]} - {control}", label, cell))
+        return rows
 
     def equivalent(self, recs, base, value, name, base_name, margin, what="", digits=2, scale=100, unit=" points"):
         """`compare` with a TOST margin (`stats.equivalence`): adds the finding `what` +

@@ -55,11 +55,11 @@ def build(arch, arm, init, seed):
     return _runner.build(seed, arch, **size, **_CONSTRAINTS[arm], kernel_initializer=_INITS[init]())
 
 
-def _train(config, arm, lr, init, seed, data, epochs):
-    """`(model, history, index of the kept epoch)`: one arm trained with early stopping."""
-    model = build(arm["arch"], arm["arm"], init, seed)
+def _train(config, arm, setting, seed, data, epochs):
+    """`(model, history, index of the kept epoch)`: one arm trained with early stopping at `setting` (lr, init)."""
+    model = build(arm["arch"], arm["arm"], setting["init"], seed)
     history, best = _runner.fit_to_convergence(model, data, seed, config.patience, epochs, model_name=arm["arch"],
-                                               learning_rate=lr, schedule="constant")
+                                               learning_rate=setting["lr"], schedule="constant")
     return model, history, best
 
 
@@ -84,33 +84,20 @@ class Positivity(Experiment):
     def plan(self, config, seeds):
         """Per data set and arch: the learning-rate x init sweep of every arm on seed 0, then
         every seed's arms with the pair their sweep chose."""
-        for dataset in config.datasets:
-            for arch in config.archs:
-                for arm in config.arms:
-                    for lr, init in _candidates(config, arm):
-                        yield {"phase": "sweep", "dataset": dataset, "arch": arch, "arm": arm, "lr": lr,
-                               "init": init}, 0
-                for seed in seeds:
-                    for arm in config.arms:
-                        yield {"phase": "main", "dataset": dataset, "arch": arch, "arm": arm}, seed
-
-    def _chosen(self, config, arm):
-        """The (learning rate, init) with the best validation accuracy on seed 0 (the first best)."""
-        swept = [{**arm, "phase": "sweep", "lr": lr, "init": init} for lr, init in _candidates(config, arm["arm"])]
-        best = max(swept, key=lambda a: (self.runs.get(a, 0)["val_accuracy"], -swept.index(a)))
-        return best["lr"], best["init"]
+        return self.sweep_plan([{"dataset": d, "arch": a} for d in config.datasets for a in config.archs],
+                               [{"arm": arm} for arm in config.arms], lambda arm: _candidates(config, arm), seeds)
 
     def run_arm(self, config, arm, seed, data):
         if arm["phase"] == "sweep":
-            _, history, best = _train(config, arm, arm["lr"], arm["init"], seed, data, config.sweep_epochs)
+            _, history, best = _train(config, arm, arm, seed, data, config.sweep_epochs)
             return dict(val_accuracy=history["val_accuracy"][best], best_epoch=best + 1,
                         epochs_run=len(history["val_loss"]))
         free = {**arm, "arm": "free"}
         attacked = _attacks.attack_set(self, (arm["dataset"], arm["arch"], seed), config, data, seed, lambda s: _train(
-            config, free, *self._chosen(config, free), s, data, config.max_epochs)[0])
-        lr, init = self._chosen(config, arm)
-        model, history, best = _train(config, arm, lr, init, seed, data, config.max_epochs)
-        return dict(lr=lr, init=init, best_epoch=best + 1, epochs_run=len(history["val_loss"]),
+            config, free, self.chosen(free, _candidates(config, free), "val_accuracy"), s, data, config.max_epochs)[0])
+        setting = self.chosen(arm, _candidates(config, arm), "val_accuracy")
+        model, history, best = _train(config, arm, setting, seed, data, config.max_epochs)
+        return dict(**setting, best_epoch=best + 1, epochs_run=len(history["val_loss"]),
                     test_accuracy=_runner.accuracy(model, data.x_test, data.y_test), history=history,
                     **_attacks.measure(config, model, attacked, seed))
 
@@ -118,12 +105,8 @@ class Positivity(Experiment):
         main = _report.group_runs(results, ("dataset", "arch", "arm"), phase="main")
         eps, keys = config.eps, ("dataset", "arch", "arm")
         h = eps.index(0.1) if 0.1 in eps else 0
-        chosen = {key: (recs[0]["lr"], recs[0]["init"]) for key, recs in main.items()}  # each arm's sweep pick
-        sweep = []
-        for r in (r for r in results["runs"] if r["arm"]["phase"] == "sweep"):
-            key, lr, init = tuple(r["arm"][k] for k in keys), r["arm"]["lr"], r["arm"]["init"]
-            sweep.append((*key, f"{lr:g}", init, f"{100 * r['val_accuracy']:.2f}", r["best_epoch"],
-                          "**used**" if chosen.get(key) == (lr, init) else ""))
+        sweep = _report.sweep_rows(results, keys, main, ("lr", "init"), lambda r: (
+            f"{r['arm']['lr']:g}", r["arm"]["init"], f"{100 * r['val_accuracy']:.2f}", r["best_epoch"]))
         report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
                      title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
         report.table([*keys, "lr, init", "clean test acc, %", "best epoch / most run"],
@@ -131,18 +114,10 @@ class Positivity(Experiment):
                        _report.epochs_cell(recs)) for key, recs in main.items()],
                      title="The arms as trained: mean ± 95% CI over seeds")
         _attacks.tables(report, config, main, keys, substitute="net of the same arch, trained as the free arm")
-        diffs = []
-        for (dataset, arch, arm), recs in main.items():
-            free = main.get((dataset, arch, "free"))
-            if arm == "free" or not free:
-                continue
-            for label, key, i in (("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h),
-                                  (f"PGD eps={eps[h]:g}", "pgd", h), (f"PGD eps={eps[h]:g} / clean", "pgd_share", h),
-                                  (f"transfer eps={eps[h]:g}", "transfer", h)):
-                cell = report.compare(recs, free, lambda r, key=key, i=i: _attacks.value(r, key, i), arm, "free",
-                                      what=f"{dataset}/{arch}, {label} accuracy: ")
-                if cell:
-                    diffs.append((dataset, arch, f"{arm} - free", label, cell))
+        measures = [(label, lambda r, key=key, i=i: _attacks.value(r, key, i)) for label, key, i in (
+            ("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h), (f"PGD eps={eps[h]:g}", "pgd", h),
+            (f"PGD eps={eps[h]:g} / clean", "pgd_share", h), (f"transfer eps={eps[h]:g}", "transfer", h))]
+        diffs = report.against(main, "free", measures, lambda key, label: f"{key[0]}/{key[1]}, {label} accuracy: ")
         report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"], diffs,
                      title="Paired differences against the free net (same seeds)")
         _attacks.masking_checks(report, config, main, keys)
@@ -182,7 +157,7 @@ class Positivity(Experiment):
                f"{results.get('environment', {}).get('backend')}." if "cnn" in config.archs else
                "\n\nCNN arms (conv 5x5 16/32, dense 128): a report of their own, "
                f"positivity_cnn/positivity.md, from `{CNN_COMMAND}` (per data set "
-               f"{sum(len(_candidates(config, arm)) for arm in config.arms)} sweep runs, then "
+               f"{sum(len(_candidates(config, {'arm': arm})) for arm in config.arms)} sweep runs, then "
                f"{len(config.arms) * config.seeds} runs and {config.seeds} substitutes to convergence; attacked "
                "at eps 0.1 only, on 1,000 images, to fit a CPU)."))
         panels = [(d, a) for d in config.datasets for a in config.archs]
@@ -193,6 +168,6 @@ class Positivity(Experiment):
 
 
 def _candidates(config, arm):
-    """The (learning rate, init) pairs an arm's sweep tries (a free net keeps Glorot)."""
-    return [(lr, init) for lr in config.learning_rates
-            for init in (config.inits if arm != "free" else ("glorot_uniform",))]
+    """The settings `{"lr", "init"}` an arm's sweep tries, in order (a free net keeps Glorot)."""
+    return [{"lr": lr, "init": init} for lr in config.learning_rates
+            for init in (config.inits if arm["arm"] != "free" else ("glorot_uniform",))]

@@ -49,3 +49,26 @@ def test_positivity_report_says_how_its_arms_relate_to_robustness_and_where_the_
     (tmp_path / "positivity.json").write_text(json.dumps(_results("cnn", setting)))
     text = open(_run.render("positivity", tmp_path)).read()
     assert "trained on cpu (2 cores) with tensorflow." in text and "Trained as there" not in text
+
+
+def test_each_arm_is_swept_on_seed_0_first_and_then_uses_its_first_best_setting():
+    from keras_seminar.experiments import positivity
+
+    experiment = type(_protocol.get("positivity"))()
+    config = dataclasses.replace(experiment.config_for("smoke"), learning_rates=(1e-3, 3e-3))
+    plan = list(experiment.plan(config, [0, 1]))
+    assert [(a["phase"], a["arm"], a.get("lr"), seed) for a, seed in plan] == [
+        ("sweep", "free", 1e-3, 0), ("sweep", "free", 3e-3, 0), ("sweep", "nonneg_output", 1e-3, 0),
+        ("sweep", "nonneg_output", 3e-3, 0), ("main", "free", None, 0), ("main", "nonneg_output", None, 0),
+        ("main", "free", None, 1), ("main", "nonneg_output", None, 1)]
+    scores = {("free", 1e-3): 0.5, ("free", 3e-3): 0.5, ("nonneg_output", 1e-3): 0.4, ("nonneg_output", 3e-3): 0.6}
+
+    class Runs:
+        def get(self, arm, seed):
+            assert arm["phase"] == "sweep" and seed == 0
+            return {"val_accuracy": scores[(arm["arm"], arm["lr"])]}
+
+    experiment.runs = Runs()
+    picks = [experiment.chosen(arm, positivity._candidates(config, arm), "val_accuracy")
+             for arm, seed in plan if arm["phase"] == "main" and seed == 0]
+    assert picks == [{"lr": 1e-3, "init": "glorot_uniform"}, {"lr": 3e-3, "init": "positive_uniform"}]
