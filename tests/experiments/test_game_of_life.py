@@ -43,10 +43,6 @@ def test_bad_configs_are_refused():
         _run.plan("game_of_life", sets=["train=0"])
     with pytest.raises(ValueError, match=r"thresholds=\(0.5, 1.2\)"):
         _run.plan("game_of_life", sets=["thresholds=0.5,1.2"])
-    with pytest.raises(ValueError, match="fractional_bits=\\(8, 16\\)"):
-        _run.plan("stochastic_rounding", sets=["fractional_bits=8,16"])
-    with pytest.raises(ValueError, match="'up'"):
-        _run.plan("stochastic_rounding", sets=["roundings=up"])
 
 
 def test_lookup_trained_where_start_is_stop_predicts_the_stop_board():
