@@ -17,7 +17,7 @@ from keras_seminar.experiments._config import Range
 
 from keras_seminar import adversarial
 
-__all__ = ["ATTACKS", "Eps", "attack_set", "figure", "masking_checks", "measure", "pgd_accuracy", "tables"]
+__all__ = ["ATTACKS", "Eps", "attack_set", "describe", "figure", "headline", "masking_checks", "measure", "pgd_accuracy", "tables"]
 
 ATTACKS = ("fgsm", "pgd", "transfer")
 Eps = Annotated[float, Range(0, 1, low_open=True)]  # an L-inf attack size on pixels in [0, 1]
@@ -57,6 +57,21 @@ def measure(config, model, attacked, seed):
                 fgsm=adversarial.robustness_curve(model, x, y, list(config.eps), "fgsm")["accuracy"],
                 pgd=[pgd_accuracy(config, model, x, y, e, seed) for e in config.eps],
                 transfer=[pgd_accuracy(config, model, x, y, e, seed, substitute, crafted) for e in config.eps])
+
+
+def headline(config):
+    """The index in `config.eps` of the headline eps, 0.1 (else the first)."""
+    return config.eps.index(0.1) if 0.1 in config.eps else 0
+
+
+def describe(config, groups, substitute):
+    """The attacks as run, in words, for a report's text: their images, steps, restarts and
+    `substitute` (what the transfer attack's source net is)."""
+    n = next(iter(groups.values()))[0]["attacked_images"] if groups else 0
+    return (f"Attacks (L-inf, on the softmax's cross-entropy, {n} seeded random test images per seed): FGSM; "
+            f"white-box PGD with {config.pgd_steps} steps of 2.5 eps/steps from a random start, "
+            f"{config.pgd_restarts} restart(s) (an image counts only if every restart fails); and the same PGD "
+            f"crafted on a substitute ({substitute} from seed + {config.substitute_seed_offset}) and transferred.")
 
 
 def value(r, key, i=None):

@@ -73,6 +73,20 @@ class Length:
         return f"of {self.n} items"
 
 
+@dataclasses.dataclass(frozen=True)
+class Includes:
+    """An item a tuple field must hold (e.g. the control every other arm is compared with)."""
+
+    item: str
+    why: str = ""
+
+    def allows(self, x):
+        return self.item in x
+
+    def __str__(self):
+        return f"(it must include {self.item!r}{': ' + self.why if self.why else ''})"
+
+
 Count = Annotated[int, Range(1)]                 # 1, 2, 3, ...
 Natural = Annotated[int, Range(0)]               # 0, 1, 2, ...
 Positive = Annotated[float, Range(0, low_open=True)]

@@ -7,6 +7,7 @@ The protocol that runs an experiment is `_protocol.Experiment`; running one is `
 
 import dataclasses
 import functools
+import typing
 
 import keras
 import numpy as np
@@ -89,11 +90,23 @@ def kernels(model):
             if getattr(layer, "kernel", None) is not None}
 
 
+class Converged(typing.NamedTuple):
+    """A fit to convergence: its history dict and the index of the kept (best) epoch."""
+
+    history: dict
+    best: int
+
+    @property
+    def epochs(self):
+        """`{"best_epoch": 1-based, "epochs_run": n}`, for a run's record."""
+        return {"best_epoch": self.best + 1, "epochs_run": len(self.history["val_loss"])}
+
+
 def fit_to_convergence(model, data, seed, patience, epochs, callbacks=(), **recipe):
     """`fit` with early stopping on the validation loss (the best epoch's weights kept), at most
-    `epochs`; returns `(history dict, index of the kept epoch)`."""
+    `epochs`; returns a `Converged` `(history dict, index of the kept epoch)`."""
     history = fit(model, data, seed, callbacks=[*callbacks, early_stopping(patience)], epochs=epochs, **recipe)
-    return history, int(np.argmin(history["val_loss"]))
+    return Converged(history, int(np.argmin(history["val_loss"])))
 
 
 class Plateau(keras.callbacks.Callback):

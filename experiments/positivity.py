@@ -1,14 +1,13 @@
 """The positivity hypothesis: can non-negative nets classify, and are they more robust?"""
 
 import dataclasses
+from typing import Annotated
 
 import keras
 from keras_seminar.experiments import _attacks, _report, _runner, stats
 from keras_seminar.experiments._attacks import Eps
-from keras_seminar.experiments._config import Count, Dataset, Natural, Positive, one_of
+from keras_seminar.experiments._config import Count, Dataset, Includes, Natural, Positive, one_of
 from keras_seminar.experiments._protocol import Experiment, register
-
-from keras_seminar.errors import UsageError
 
 __all__ = ["ARMS", "build", "Config", "Eps", "Positivity"]
 
@@ -28,7 +27,7 @@ CNN_COMMAND = ("KERAS_BACKEND=tensorflow keras-seminar experiment positivity --s
 class Config:
     datasets: tuple[Dataset, ...] = ("mnist", "fashion_mnist")
     archs: tuple[one_of("mlp", "cnn"), ...] = ("mlp",)  # mlp: 784-256-10 ReLU; "cnn": conv5x5 16/32 + dense 128
-    arms: tuple[one_of(*ARMS), ...] = ARMS
+    arms: Annotated[tuple[one_of(*ARMS), ...], Includes("free", "every arm's control")] = ARMS
     # A fair try for every arm: on seed 0, each learning rate (Adam) x initializer is trained with
     # the same early stopping (at most sweep_epochs); the best validation accuracy picks the pair
     # the 5 seeds then use.
@@ -55,14 +54,6 @@ def build(arch, arm, init, seed):
     return _runner.build(seed, arch, **size, **_CONSTRAINTS[arm], kernel_initializer=_INITS[init]())
 
 
-def _train(config, arm, setting, seed, data, epochs):
-    """`(model, history, index of the kept epoch)`: one arm trained with early stopping at `setting` (lr, init)."""
-    model = build(arm["arch"], arm["arm"], setting["init"], seed)
-    history, best = _runner.fit_to_convergence(model, data, seed, config.patience, epochs, model_name=arm["arch"],
-                                               learning_rate=setting["lr"], schedule="constant")
-    return model, history, best
-
-
 @register
 class Positivity(Experiment):
     name = "positivity"
@@ -76,35 +67,34 @@ class Positivity(Experiment):
                  pgd_restarts=1, attack_limit=64, train_limit=256, test_limit=128, seeds=2)
     headline = ("test_accuracy", "val_accuracy")
 
-    def check(self, config):
-        if "free" not in config.arms:
-            raise UsageError("Expected 'free' among arms (every arm's control and the transfer attack's "
-                             f"source). Received: arms={list(config.arms)}")
-
     def plan(self, config, seeds):
         """Per data set and arch: the learning-rate x init sweep of every arm on seed 0, then
         every seed's arms with the pair their sweep chose."""
         return self.sweep_plan([{"dataset": d, "arch": a} for d in config.datasets for a in config.archs],
                                [{"arm": arm} for arm in config.arms], lambda arm: _candidates(config, arm), seeds)
 
+    def _train(self, config, arm, seed, data, epochs=None):
+        """`(model, setting, Converged fit)`: `arm` trained with early stopping at its setting (lr,
+        init): a sweep run's own, a main run the one its sweep chose."""
+        setting = arm if arm["phase"] == "sweep" else self.chosen(arm, _candidates(config, arm), "val_accuracy")
+        model = build(arm["arch"], arm["arm"], setting["init"], seed)
+        return model, setting, _runner.fit_to_convergence(model, data, seed, config.patience, epochs or config.max_epochs,
+                                                          model_name=arm["arch"], learning_rate=setting["lr"],
+                                                          schedule="constant")
+
     def run_arm(self, config, arm, seed, data):
         if arm["phase"] == "sweep":
-            _, history, best = _train(config, arm, arm, seed, data, config.sweep_epochs)
-            return dict(val_accuracy=history["val_accuracy"][best], best_epoch=best + 1,
-                        epochs_run=len(history["val_loss"]))
-        free = {**arm, "arm": "free"}
-        attacked = _attacks.attack_set(self, (arm["dataset"], arm["arch"], seed), config, data, seed, lambda s: _train(
-            config, free, self.chosen(free, _candidates(config, free), "val_accuracy"), s, data, config.max_epochs)[0])
-        setting = self.chosen(arm, _candidates(config, arm), "val_accuracy")
-        model, history, best = _train(config, arm, setting, seed, data, config.max_epochs)
-        return dict(**setting, best_epoch=best + 1, epochs_run=len(history["val_loss"]),
-                    test_accuracy=_runner.accuracy(model, data.x_test, data.y_test), history=history,
-                    **_attacks.measure(config, model, attacked, seed))
+            fit = self._train(config, arm, seed, data, config.sweep_epochs)[2]
+            return dict(val_accuracy=fit.history["val_accuracy"][fit.best], **fit.epochs)
+        attacked = _attacks.attack_set(self, (arm["dataset"], arm["arch"], seed), config, data, seed,
+                                       lambda s: self._train(config, {**arm, "arm": "free"}, s, data)[0])
+        model, setting, fit = self._train(config, arm, seed, data)
+        return dict(**setting, **fit.epochs, test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
+                    history=fit.history, **_attacks.measure(config, model, attacked, seed))
 
     def render(self, config, results, report):
-        main = _report.group_runs(results, ("dataset", "arch", "arm"), phase="main")
-        eps, keys = config.eps, ("dataset", "arch", "arm")
-        h = eps.index(0.1) if 0.1 in eps else 0
+        eps, keys, h = config.eps, ("dataset", "arch", "arm"), _attacks.headline(config)
+        main = _report.group_runs(results, keys, phase="main")
         sweep = _report.sweep_rows(results, keys, main, ("lr", "init"), lambda r: (
             f"{r['arm']['lr']:g}", r["arm"]["init"], f"{100 * r['val_accuracy']:.2f}", r["best_epoch"]))
         report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
@@ -121,18 +111,14 @@ class Positivity(Experiment):
         report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"], diffs,
                      title="Paired differences against the free net (same seeds)")
         _attacks.masking_checks(report, config, main, keys)
-        n_att = next(iter(main.values()))[0]["attacked_images"] if main else 0
         mlp = [(f"{d}/{arm}", recs[0]) for (d, a, arm), recs in main.items() if a == "mlp"]
         as_there = lambda r: (r["lr"], r["init"]) == (1e-3, "glorot_uniform")  # noqa: E731 - robustness.md's setting
         report.text(
             f"Training: Adam at the swept rate (sweep runs capped at {config.sweep_epochs} epochs), "
             f"constant, batch 128, early stopping on the validation "
             f"loss (patience {config.patience}, at most {config.max_epochs} epochs; the best "
-            f"epoch's weights are kept). Attacks (L-inf, on the softmax's cross-entropy, {n_att} seeded "
-            f"random test images per seed): FGSM; white-box PGD with {config.pgd_steps} steps of 2.5 eps/steps "
-            f"from a random start, {config.pgd_restarts} restart(s) (an image counts only if every restart "
-            "fails); and the same PGD crafted on a substitute (a free net of the same architecture, trained "
-            f"as the free arm from seed + {config.substitute_seed_offset}) and transferred.\n\n"
+            "epoch's weights are kept). "
+            + _attacks.describe(config, main, "a free net of the same architecture, trained as the free arm") + "\n\n"
             "Not at matched clean accuracy: where the arms' clean accuracies differ, part of a "
             "robustness difference can be the accuracy difference. The 'PGD / clean' row divides it "
             "out (the share of correctly classified images that PGD does not flip).\n\n"

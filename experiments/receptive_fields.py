@@ -129,11 +129,10 @@ def _measures(kernel, ctx, config, show):
 
 def _net(config, data, arm, seed):
     model = _runner.build_mlp(seed, hidden=(config.hidden,), **_options(arm, config))
-    history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
-                                               learning_rate=config.learning_rate)
+    fit = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                     learning_rate=config.learning_rate)
     return _runner.kernels(model)["fc1"], {
-        "test_accuracy": _runner.accuracy(model, data.x_test, data.y_test), "best_epoch": best + 1,
-        "epochs_run": len(history["val_loss"]), "history": history}
+        "test_accuracy": _runner.accuracy(model, data.x_test, data.y_test), **fit.epochs, "history": fit.history}
 
 
 @register

@@ -107,8 +107,7 @@ class Robustness(Experiment):
 
     def render(self, config, results, report):
         groups = _report.group_runs(results, ("dataset", "arm"))
-        eps = config.eps
-        h = eps.index(0.1) if 0.1 in eps else 0
+        eps, h = config.eps, _attacks.headline(config)
         _attacks.tables(report, config, groups, ("data set", "arm"))
         for (d, arm), recs in groups.items():
             free = groups.get((d, "free"))
@@ -135,7 +134,7 @@ class Robustness(Experiment):
             f"{config.train_pgd_ramp} epochs (at the full eps from the first step this MLP collapsed to "
             "chance on MNIST: 11.7% clean, seed 0) and keeps, among the epochs at the full eps, the "
             "one with the lowest loss on PGD versions of the validation set (Rice et al. 2020). "
-            "Attacks on a seeded random subset of the test set per seed.\n\n"
+            + _attacks.describe(config, groups, "a free MLP, trained as the free arm") + "\n\n"
             + _report.cap_text(groups, config.max_epochs, lambda r: r.get("adv_val_loss") or r["val_loss"],
                                "selection loss", "that arm's robustness is a lower bound of what more epochs "
                                "would give") +

@@ -141,9 +141,9 @@ class Sparsity(Experiment):
     def run_arm(self, config, arm, seed, data):
         if arm["phase"] == "frontier":
             model = _runner.build_mlp(seed, hidden=config.hidden, kernel_regularizer=penalty(arm["penalty"], arm["lambda"]))
-            history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
-                                                       learning_rate=1e-3, schedule="constant")
-            return dict(best_epoch=best + 1, epochs_run=len(history["val_loss"]), val_loss=history["val_loss"],
+            fit = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                             learning_rate=1e-3, schedule="constant")
+            return dict(**fit.epochs, val_loss=fit.history["val_loss"],
                         **_measure(model, data, config, magnitude=arm["penalty"] in ("none", "l2")))
         out = os.path.dirname(os.path.abspath(self.runs.path))
         start = self.shared("base", (arm["dataset"], arm["model"], seed),

@@ -4,10 +4,11 @@ item type, range) before anything trains, unknown keys refused, the overrides re
 import dataclasses
 import json
 import os
+from typing import Annotated
 
 import pytest
 from keras_seminar.experiments import _config, _run
-from keras_seminar.experiments._config import Count, Dataset, Fraction, Natural, Positive
+from keras_seminar.experiments._config import Count, Dataset, Fraction, Includes, Natural, Positive
 
 from keras_seminar.errors import UsageError
 
@@ -23,6 +24,7 @@ class Config:
     name: str = "x"
     share: Fraction = 0.5
     items: tuple = ("a",)
+    arms: Annotated[tuple[str, ...], Includes("a", "the control")] = ("a", "b")
     seeds: Count = 1
 
 
@@ -57,7 +59,9 @@ def test_unknown_key_is_refused_with_the_valid_ones():
     ("share=1.5", r"a number in \[0, 1\]"),
     ("items=[[1]]", "Expected items to be a non-empty tuple"),
     ("epochs", "Expected --set KEY=VALUE"),
-    ("train_limit=2.5", r"Expected train_limit to be an integer >= 1 or none")])
+    ("train_limit=2.5", r"Expected train_limit to be an integer >= 1 or none"),
+    ("arms=b,c", r"Expected arms to be a non-empty tuple, each a string \(it must include 'a': the control\)\. "
+                 r"Received: arms=\('b', 'c'\)")])
 def test_bad_values(item, match):
     with pytest.raises(UsageError, match=match):
         _config.apply(Config(), [item])

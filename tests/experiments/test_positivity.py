@@ -19,7 +19,8 @@ def test_positivity_and_robustness_attack_alike_at_full_scale():
 
 
 def test_positivity_needs_the_free_arm():
-    with pytest.raises(UsageError, match=r"Expected 'free' among arms .* Received: arms=\['nonneg_all'\]"):
+    with pytest.raises(UsageError, match=r"Expected arms to be .*\(it must include 'free': every arm's control\)\. "
+                                         r"Received: arms=\('nonneg_all',\)"):
         _run.plan("positivity", "smoke", sets=["arms=nonneg_all"])
 
 
