@@ -55,11 +55,11 @@ class Depth(Experiment):
     def run_arm(self, config, arm, seed, data):
         width = width_for(arm["depth"], arm["params"])
         model = _runner.build_mlp(seed, hidden=(width,) * arm["depth"])
-        history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
-                                                   learning_rate=config.learning_rate, batch_size=config.batch_size)
+        fit = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                         learning_rate=config.learning_rate, batch_size=config.batch_size)
+        history, best = fit
         return dict(width=width, parameters=model.count_params(),
-                    test_accuracy=_runner.accuracy(model, data.x_test, data.y_test),
-                    best_epoch=best + 1, epochs_run=len(history["val_loss"]),
+                    test_accuracy=_runner.accuracy(model, data.x_test, data.y_test), **fit.epochs,
                     train_accuracy_at_best=history["accuracy"][best],
                     val_accuracy_at_best=history["val_accuracy"][best], history=history)
 

@@ -70,11 +70,11 @@ class DropConnect(Experiment):
 
     def run_arm(self, config, arm, seed, data):
         model, start = build(config, arm["arm"], seed), time.perf_counter()
-        history, best = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
-                                                   learning_rate=config.learning_rate, batch_size=config.batch_size)
-        epochs = len(history["val_loss"])  # seconds per epoch: with validation, compiling, on a shared CPU
-        return dict(test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test),
-                    best_epoch=best + 1, epochs_run=epochs, epoch_seconds=(time.perf_counter() - start) / epochs,
+        fit = _runner.fit_to_convergence(model, data, seed, config.patience, config.max_epochs,
+                                         learning_rate=config.learning_rate, batch_size=config.batch_size)
+        history, best = fit  # seconds per epoch below: with validation, compiling, on a shared CPU
+        return dict(test_error=1.0 - _runner.accuracy(model, data.x_test, data.y_test), **fit.epochs,
+                    epoch_seconds=(time.perf_counter() - start) / fit.epochs["epochs_run"],
                     train_error_at_best=1.0 - history["accuracy"][best],
                     val_error_at_best=1.0 - history["val_accuracy"][best], history=history)
 
