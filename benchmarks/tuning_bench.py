@@ -10,6 +10,8 @@ search? Worker start-up (each process imports Keras) is counted, as a user would
 
     KERAS_BACKEND=tensorflow python benchmarks/tuning_bench.py            # ~10 min on 2 cores
     KERAS_BACKEND=tensorflow python benchmarks/tuning_bench.py --smoke    # CI: ~1 min, no file
+    KERAS_BACKEND=jax python benchmarks/tuning_bench.py --workers-only --model cnn \
+        --train-limit 10000 --out OUT.json      # GPU: 4 workers sharing one GPU vs 1 (gpu_suite.sh)
 
 Writes benchmarks/results/tuning_cpu.json (unless --smoke) and prints the same JSON.
 """
@@ -18,7 +20,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,9 +27,10 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 from keras_seminar.tuning.search import search  # noqa: E402
+
+from keras_seminar.saving import environment  # noqa: E402
 
 CONFIG = {
     "model": "softmax",  # small on purpose: a CPU benchmark of the search, not of the model
@@ -47,6 +49,13 @@ CONFIG = {
 }
 SMOKE = {**CONFIG, "max_trials": 4, "seeds": [0], "worker_trials": 4, "workers": [1, 2],
          "train_limit": 512, "val_limit": 256, "epochs": 1}
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def trials_to_target(rows, target, max_trials):
@@ -91,30 +100,39 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a minute-long run; writes no file")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "tuning_cpu.json"))
+    parser.add_argument("--workers-only", action="store_true",
+                        help="only the 1-vs-4-workers timing (question 2), e.g. on a GPU")
+    parser.add_argument("--model", help=f"the searched model (default {CONFIG['model']})")
+    parser.add_argument("--train-limit", type=_positive, help=f"default {CONFIG['train_limit']}")
+    parser.add_argument("--trials", type=_positive, help=f"trials of each timed search (default "
+                                                         f"{CONFIG['worker_trials']})")
     args = parser.parse_args(argv)
-    config = SMOKE if args.smoke else CONFIG
+    config = dict(SMOKE if args.smoke else CONFIG)
+    for key, value in (("model", args.model), ("train_limit", args.train_limit), ("worker_trials", args.trials)):
+        if value is not None:
+            config[key] = value
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         tuners = {}
-        for tuner in ("bayesian", "random"):
+        for tuner in () if args.workers_only else ("bayesian", "random"):
             runs = [run_tuner(config, tuner, seed, os.path.join(tmp, tuner)) for seed in config["seeds"]]
             needed = [r["trials_to_target"] for r in runs]
             tuners[tuner] = {"runs": runs, "median_trials_to_target": statistics.median(needed),
                              "mean_trials_to_target": round(statistics.mean(needed), 2)}
         scaling = [run_workers(config, n, os.path.join(tmp, "workers")) for n in config["workers"]]
     speedup = scaling[-1]["trials_per_hour"] / scaling[0]["trials_per_hour"]
+    env = environment()
     result = {
-        "benchmark": "tuning", "device": f"CPU: {platform.processor() or platform.machine()}, "
-                                         f"{os.cpu_count()} cores (shared)",
-        "backend": keras.backend.backend(), "versions": {
-            "keras": keras.__version__, "keras_tuner": keras_tuner.__version__,
-            "python": platform.python_version()},
+        "benchmark": "tuning", "device": env["device"] + (" (shared)" if env["device"].startswith("cpu") else ""),
+        "backend": env["backend"], "versions": {
+            "keras": env["keras"], "keras_tuner": keras_tuner.__version__, env["backend"]: env["backend_version"],
+            "python": env["python"]},
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()},
         "tuners": tuners, "workers": scaling,
         "speedup": round(speedup, 2), "wall_seconds": round(time.perf_counter() - started, 1),
         "note": "Trials counted to target are 1-based; max_trials + 1 means never reached. "
-                "Workers share the CPU cores, so the speed-up is bounded by the cores, not N.",
+                "Workers share the machine (CPU cores, or one GPU), so the speed-up is bounded by it, not N.",
     }
     text = json.dumps(result, indent=2, default=str)
     print(text)
