@@ -182,4 +182,8 @@ def test_zoo_table_pending_rows_carry_their_cpu_estimate():
     hours = 10 * zoo_table.CPU_EPOCH_RATIO["nin"] * 200 * 0.9 / 3600
     assert nin["cpu_estimate"].startswith(f"not trained: ≈ {hours:.1f} h on a 2-core CPU (recipe: 10 epochs")
     assert "not trained: ≈" in zoo_table.markdown(rows) and "GPU: `KERAS_BACKEND=jax" in zoo_table.markdown(rows)
+    # NiN is queued on this CPU (its command resumes the background run); the Wide ResNets wait for a GPU
+    assert nin["pending"] == "training on the CPU" and nin["command"].startswith("ZOO_RUNS_DIR=benchmarks/zoo_runs ")
+    wrn = next(r for r in rows if r["model"] == "wrn28_10")
+    assert wrn["pending"] == "needs GPU" and wrn["command"].startswith("KERAS_BACKEND=jax ")
     assert zoo_table.cpu_estimate("not_a_gpu_model", 10) is None

@@ -11,6 +11,10 @@ from keras_seminar.training import evaluate_saved
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
 CARDS = sorted(glob.glob(os.path.join(ROOT, "*.json")))
+# The deep models shipped by issue 31 cost minutes on the full test set here: they are checked on
+# its first N images against the accuracy measured there when they were shipped (the same on
+# TensorFlow and JAX), their cards' full-set figure by benchmarks/pretrained_eval.py.
+SLICED = {"nin_fashion_mnist": (1000, 0.950)}
 
 
 def _card(path):
@@ -30,9 +34,10 @@ def test_shipped_model_matches_its_card(card_path):
     # a retrained one replaced (the Maxout MLPs after their recipe changed); it is never the
     # current file, and load_model no longer accepts it.
     assert card.get("previous_sha256") != card["sha256"]
-    result = evaluate_saved(card_path[:-5] + ".keras")  # sha256 + safe_mode inside
-    assert result["examples"] == 10000
-    assert abs(result["accuracy"] - card["test"]["accuracy"]) <= 0.001  # within 0.1 point
+    limit, expected = SLICED.get(os.path.basename(card_path)[:-5], (None, card["test"]["accuracy"]))
+    result = evaluate_saved(card_path[:-5] + ".keras", limit=limit)  # sha256 + safe_mode inside
+    assert result["examples"] == (limit or 10000)
+    assert abs(result["accuracy"] - expected) <= 0.001  # within 0.1 point (one image of 1,000)
 
 
 def test_shipped_model_evaluates_and_fine_tunes(fashion):
