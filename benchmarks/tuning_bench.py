@@ -30,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras_tuner  # noqa: E402
 from keras_seminar.tuning.search import search  # noqa: E402
 
+from keras_seminar.cli import _positive_int  # noqa: E402  (the CLI's argparse type)
 from keras_seminar.saving import environment  # noqa: E402
 
 CONFIG = {
@@ -49,13 +50,6 @@ CONFIG = {
 }
 SMOKE = {**CONFIG, "max_trials": 4, "seeds": [0], "worker_trials": 4, "workers": [1, 2],
          "train_limit": 512, "val_limit": 256, "epochs": 1}
-
-
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def trials_to_target(rows, target, max_trials):
@@ -103,8 +97,8 @@ def main(argv=None):
     parser.add_argument("--workers-only", action="store_true",
                         help="only the 1-vs-4-workers timing (question 2), e.g. on a GPU")
     parser.add_argument("--model", help=f"the searched model (default {CONFIG['model']})")
-    parser.add_argument("--train-limit", type=_positive, help=f"default {CONFIG['train_limit']}")
-    parser.add_argument("--trials", type=_positive, help=f"trials of each timed search (default "
+    parser.add_argument("--train-limit", type=_positive_int, help=f"default {CONFIG['train_limit']}")
+    parser.add_argument("--trials", type=_positive_int, help=f"trials of each timed search (default "
                                                          f"{CONFIG['worker_trials']})")
     args = parser.parse_args(argv)
     config = dict(SMOKE if args.smoke else CONFIG)
