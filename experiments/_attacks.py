@@ -17,10 +17,13 @@ from keras_seminar.experiments._config import Range
 
 from keras_seminar import adversarial
 
-__all__ = ["ATTACKS", "Eps", "attack_set", "describe", "figure", "headline", "masking_checks", "measure", "pgd_accuracy", "tables"]
+__all__ = ["ATTACKS", "CHANCE_FLOOR", "Eps", "attack_set", "describe", "figure", "headline", "masking_checks", "measure",
+           "pgd_accuracy", "tables", "trained"]
 
 ATTACKS = ("fgsm", "pgd", "transfer")
 Eps = Annotated[float, Range(0, 1, low_open=True)]  # an L-inf attack size on pixels in [0, 1]
+# A 10-class net whose clean test accuracy ends below this did not train (chance is 10 %).
+CHANCE_FLOOR = 0.2
 
 
 def pgd_accuracy(config, model, x, y, eps, seed, source=None, crafted=None):
@@ -65,13 +68,36 @@ def headline(config):
 
 
 def describe(config, groups, substitute):
-    """The attacks as run, in words, for a report's text: their images, steps, restarts and
-    `substitute` (what the transfer attack's source net is)."""
+    """The attacks as run, in words, for a report's text: their images, steps, restarts,
+    `substitute` (what the transfer attack's source net is) and the `trained` rule."""
     n = next(iter(groups.values()))[0]["attacked_images"] if groups else 0
     return (f"Attacks (L-inf, on the softmax's cross-entropy, {n} seeded random test images per seed): FGSM; "
             f"white-box PGD with {config.pgd_steps} steps of 2.5 eps/steps from a random start, "
             f"{config.pgd_restarts} restart(s) (an image counts only if every restart fails); and the same PGD "
-            f"crafted on a substitute ({substitute} from seed + {config.substitute_seed_offset}) and transferred.")
+            f"crafted on a substitute ({substitute} from seed + {config.substitute_seed_offset}) and transferred. "
+            f"A run whose clean test accuracy ends below {100 * CHANCE_FLOOR:.0f}% (chance: 10%) stayed at chance: "
+            "it counts in the clean-accuracy comparisons (not training is its arm's failure) but not under "
+            "attack, where a net predicting one class keeps its clean accuracy and would look robust; its "
+            "pair in a paired comparison is left out with it.")
+
+
+def trained(report, groups, what):
+    """`groups` without the runs that stayed at chance (clean test accuracy < `CHANCE_FLOOR`),
+    for the attack tables and comparisons: a net that predicts one class keeps its clean accuracy
+    under every attack and would look robust. Adds a finding per group that lost runs (`what(key)`
+    names the group); groups left empty are dropped. Clean-accuracy comparisons keep every run:
+    not training is the arm's own failure."""
+    kept = {}
+    for key, recs in groups.items():
+        low = [r for r in recs if r["test_accuracy"] < CHANCE_FLOOR]
+        if low:
+            report.finding(
+                f"{what(key)}: {len(low)} of {len(recs)} seeds stayed at chance ("
+                + ", ".join(f"seed {r['seed']}: {100 * r['test_accuracy']:.2f}% clean" for r in low)
+                + "); left out of the attack tables and comparisons (with their pairs), kept in the clean ones.")
+        if len(low) < len(recs):
+            kept[key] = [r for r in recs if r["test_accuracy"] >= CHANCE_FLOOR]
+    return kept
 
 
 def value(r, key, i=None):

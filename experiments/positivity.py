@@ -99,18 +99,25 @@ class Positivity(Experiment):
             f"{r['arm']['lr']:g}", r["arm"]["init"], f"{100 * r['val_accuracy']:.2f}", r["best_epoch"]))
         report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
                      title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
-        report.table([*keys, "lr, init", "clean test acc, %", "best epoch / most run"],
+        floor = f"{100 * _attacks.CHANCE_FLOOR:.0f}"
+        report.table([*keys, "lr, init", "clean test acc, %", f"stayed at chance (< {floor}% clean)", "best epoch / most run"],
                      [(*key, f"{recs[0]['lr']:g}, {recs[0]['init']}", stats.percent([r["test_accuracy"] for r in recs]),
+                       f"{sum(r['test_accuracy'] < _attacks.CHANCE_FLOOR for r in recs)} of {len(recs)}",
                        _report.epochs_cell(recs)) for key, recs in main.items()],
                      title="The arms as trained: mean ± 95% CI over seeds")
-        _attacks.tables(report, config, main, keys, substitute="net of the same arch, trained as the free arm")
+        attacked = _attacks.trained(report, main, "/".join)
+        _attacks.tables(report, config, attacked, keys, substitute="net of the same arch, trained as the free arm")
         measures = [(label, lambda r, key=key, i=i: _attacks.value(r, key, i)) for label, key, i in (
-            ("clean", "test_accuracy", None), (f"FGSM eps={eps[h]:g}", "fgsm", h), (f"PGD eps={eps[h]:g}", "pgd", h),
+            (f"FGSM eps={eps[h]:g}", "fgsm", h), (f"PGD eps={eps[h]:g}", "pgd", h),
             (f"PGD eps={eps[h]:g} / clean", "pgd_share", h), (f"transfer eps={eps[h]:g}", "transfer", h))]
-        diffs = report.against(main, "free", measures, lambda key, label: f"{key[0]}/{key[1]}, {label} accuracy: ")
-        report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"], diffs,
+        what = lambda key, label: f"{key[0]}/{key[1]}, {label} accuracy: "  # noqa: E731
+        diffs = (report.against(main, "free", [("clean", "test_accuracy")], what)
+                 + report.against(attacked, "free", measures, what))
+        order = {(*key[:-1], f"{key[-1]} - free"): i for i, key in enumerate(main)}
+        report.table(["dataset", "arch", "arms", "accuracy", "paired difference, points"],
+                     sorted(diffs, key=lambda row: order[row[:-2]]),
                      title="Paired differences against the free net (same seeds)")
-        _attacks.masking_checks(report, config, main, keys)
+        _attacks.masking_checks(report, config, attacked, keys)
         mlp = [(f"{d}/{arm}", recs[0]) for (d, a, arm), recs in main.items() if a == "mlp"]
         as_there = lambda r: (r["lr"], r["init"]) == (1e-3, "glorot_uniform")  # noqa: E731 - robustness.md's setting
         report.text(
@@ -147,7 +154,7 @@ class Positivity(Experiment):
                f"{len(config.arms) * config.seeds} runs and {config.seeds} substitutes to convergence; attacked "
                "at eps 0.1 only, on 1,000 images, to fit a CPU)."))
         panels = [(d, a) for d in config.datasets for a in config.archs]
-        _attacks.figure(report, config, main, panels, config.arms, suffix="attacks")
+        _attacks.figure(report, config, attacked, panels, config.arms, suffix="attacks")
         _report.loss_curve_figure(report, [(f"{d} / {a}", [(arm, main.get((d, a, arm), [])) for arm in config.arms])
                                            for d, a in panels],
                                   "Validation loss per epoch of every run (dots: the kept, best epoch).")

@@ -108,22 +108,26 @@ class Robustness(Experiment):
     def render(self, config, results, report):
         groups = _report.group_runs(results, ("dataset", "arm"))
         eps, h = config.eps, _attacks.headline(config)
-        _attacks.tables(report, config, groups, ("data set", "arm"))
+        attacked = _attacks.trained(report, groups, "/".join)
+        _attacks.tables(report, config, attacked, ("data set", "arm"))
         for (d, arm), recs in groups.items():
             free = groups.get((d, "free"))
             if arm == "free" or not free:
                 continue
             report.compare(recs, free, "test_accuracy", arm, "free", digits=1,
                            what=f"{d}, clean accuracy (is the comparison at matched accuracy?): ")
+            if (d, arm) not in attacked or (d, "free") not in attacked:
+                continue
             train_eps = config.train_eps.get(d)
             for i in sorted({h} | ({eps.index(train_eps)} if arm.startswith("adv_") and train_eps in eps else set())):
-                report.compare(recs, free, lambda r, i=i: r["pgd"][i], arm, "free", f"{d}, PGD eps={eps[i]:g}: ", 1)
+                report.compare(attacked[(d, arm)], attacked[(d, "free")], lambda r, i=i: r["pgd"][i], arm, "free",
+                               f"{d}, PGD eps={eps[i]:g}: ", 1)
         for d in config.datasets:  # sparse vs dense penalty: is it sparsity, or any weight penalty?
             for arm, base in _PENALTY_PAIRS:
-                if (d, arm) in groups and (d, base) in groups:
-                    report.compare(groups[(d, arm)], groups[(d, base)], lambda r: r["pgd"][h], arm, base,
+                if (d, arm) in attacked and (d, base) in attacked:
+                    report.compare(attacked[(d, arm)], attacked[(d, base)], lambda r: r["pgd"][h], arm, base,
                                    f"{d}, PGD eps={eps[h]:g}: ", 1)
-        _attacks.masking_checks(report, config, groups, ("data set", "arm"))
+        _attacks.masking_checks(report, config, attacked, ("data set", "arm"))
         report.text(
             f"Training: Adam 1e-3, early stopping on the clean validation loss (patience "
             f"{config.patience}, at most {config.max_epochs} epochs). Penalties: {config.penalties}. "
@@ -148,4 +152,4 @@ class Robustness(Experiment):
             "under 100-step PGD with 50 random restarts at eps=0.3 on its white-box leaderboard (88.00% "
             "under the strongest listed attack). Ours are MLPs attacked with fewer steps and restarts, so "
             "the gap to that figure is expected, not a finding.")
-        _attacks.figure(report, config, groups, [(d,) for d in config.datasets], config.arms)
+        _attacks.figure(report, config, attacked, [(d,) for d in config.datasets], config.arms)

@@ -73,3 +73,19 @@ def test_each_arm_is_swept_on_seed_0_first_and_then_uses_its_first_best_setting(
     picks = [experiment.chosen(arm, positivity._candidates(config, arm), "val_accuracy")
              for arm, seed in plan if arm["phase"] == "main" and seed == 0]
     assert picks == [{"lr": 1e-3, "init": "glorot_uniform"}, {"lr": 3e-3, "init": "positive_uniform"}]
+
+
+def test_a_net_that_stayed_at_chance_counts_as_clean_but_not_under_attack(tmp_path):
+    results = _results("cnn", {"free": (1e-3, "glorot_uniform"), "nonneg_all": (3e-3, "positive_uniform")})
+    for run in results["runs"]:  # seed 1's non-negative net predicts one class: every attack leaves it at 11.35 %
+        if run["arm"]["phase"] == "main" and run["arm"]["arm"] == "nonneg_all" and run["seed"] == 1:
+            run.update(test_accuracy=0.1135, attacked_clean=0.113, fgsm=[0.113] * 2, pgd=[0.113] * 2,
+                       transfer=[0.113] * 2)
+    (tmp_path / "positivity.json").write_text(json.dumps(results))
+    text = open(_run.render("positivity", tmp_path)).read()
+    assert "mnist/cnn/nonneg_all: 1 of 2 seeds stayed at chance (seed 1: 11.35% clean)" in text
+    assert "| mnist | cnn | nonneg_all | 0.003, positive_uniform | 50.68 ± " in text and "| 1 of 2 |" in text
+    # The clean comparison keeps both seeds; under attack only seed 0 is left, its pair with it.
+    assert "clean accuracy: nonneg_all vs free: no difference detected (paired difference -39.83" in text
+    assert "PGD eps=0.1 accuracy: nonneg_all - free = +0.00 points on one seed: no interval, no claim." in text
+    assert "| mnist | cnn | nonneg_all | 90.0 (n=1, no CI) | 50.0 (n=1, no CI) | 20.0 (n=1, no CI) |" in text
