@@ -1,13 +1,15 @@
-"""The README's model-zoo table from the runs that benchmarks/zoo.sh made.
+"""The model-zoo tables from the runs that benchmarks/zoo.sh made.
 
 Reads runs/zoo/*/metrics.json, groups by (model, dataset), and writes
 benchmarks/results/zoo.json and benchmarks/results/zoo.md (mean and per-seed test accuracy,
-target, epochs, mean training wall time, device, backend, versions, command). runs/ is not
+target, epochs, mean training wall time, device, backend, versions, command; the docs' model
+page includes it), and the README's short table of the deep models (`README_MODELS`) between
+its `<!-- zoo -->` and `<!-- /zoo -->` lines. runs/ is not
 committed, so a seed whose run directory is gone is read from its shipped model card
 (saved_models/<model>_<dataset>.json, seed 0) when other seeds of that pair have runs, and a
 (model, dataset) row that no run covers is kept from the committed zoo.json.
 
-    python benchmarks/zoo_table.py [--runs runs/zoo]
+    python benchmarks/zoo_table.py [--runs runs/zoo] [--readme README.md]
 """
 
 import argparse
@@ -164,6 +166,45 @@ def markdown(rows):
     return "\n".join(lines) + "\n"
 
 
+# The README's rows: the deep models (hours an epoch-set on the CPU), in this order.
+README_MODELS = ("resnet20", "nin", "densenet_bc40", "wrn16_4", "wrn28_10")
+README_MARKERS = ("<!-- zoo -->", "<!-- /zoo -->")
+_DATA_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+def _hours(seconds):
+    return f"{seconds / 3600:.1f} h"
+
+
+def readme_table(rows):
+    """The README's table of the `README_MODELS` rows: accuracy per seed against the target,
+    training time and backend, or what a pending row waits for."""
+    lines = ["| model | data | test accuracy %, per seed | target | mean training time |",
+             "| --- | --- | --- | --- | --- |"]
+    order = {m: i for i, m in enumerate(README_MODELS)}
+    for r in sorted((r for r in rows if r["model"] in order), key=lambda r: (order[r["model"]], r["dataset"])):
+        head = f"| `{r['model']}` | {_DATA_NAMES.get(r['dataset'], r['dataset'])} |"
+        if r.get("pending"):
+            hours = (r.get("cpu_estimate") or "").partition("≈ ")[2].partition(" on")[0]
+            wait = "training on this CPU" if r["pending"] == "training on the CPU" else "needs a GPU"
+            lines.append(f"{head} {wait} | {r['target']} | ≈ {hours} here (estimate) |")
+            continue
+        mark = "" if r["met"] is None else (" ✓" if r["met"] else " ✗ (target not reached)")
+        lines.append(f"{head} {r['mean_accuracy']:.2f}{mark} ({', '.join(f'{a:.2f}' for a in r['accuracy_per_seed'])}) | "
+                     f"{r['target'] if r['target'] is not None else '-'} | {_hours(r['mean_train_seconds'])}, "
+                     f"{r['backend']} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_block(text, block, markers=README_MARKERS):
+    """`text` with what lies between the two `markers` lines replaced by `block`."""
+    start, end = (text.find(m) for m in markers)
+    if start < 0 or end < start:
+        raise ValueError(f"Expected the lines {markers[0]} and {markers[1]} (in that order) in the README. "
+                         "Add them where the zoo table goes, or pass --readme ''.")
+    return text[:start + len(markers[0])] + "\n" + block + text[end:]
+
+
 def _previous(path):
     if not os.path.exists(path):
         return []
@@ -186,6 +227,7 @@ def main():
     p.add_argument("--runs", default="runs/zoo")
     p.add_argument("--out", default="benchmarks/results")
     p.add_argument("--cards", default="saved_models", help="shipped model cards ('' for none)")
+    p.add_argument("--readme", default="README.md", help="README whose zoo block to rewrite ('' for none)")
     args = p.parse_args()
     rows = merge(collect(args.runs, args.cards), _previous(os.path.join(args.out, "zoo.json")))
     rows += pending_rows(rows)
@@ -195,6 +237,11 @@ def main():
     table = markdown(rows)
     with open(os.path.join(args.out, "zoo.md"), "w") as f:
         f.write(table)
+    if args.readme:
+        with open(args.readme) as f:
+            text = replace_block(f.read(), readme_table(rows))
+        with open(args.readme, "w") as f:
+            f.write(text)
     print(table)
 
 

@@ -187,3 +187,25 @@ def test_zoo_table_pending_rows_carry_their_cpu_estimate():
     wrn = next(r for r in rows if r["model"] == "wrn28_10")
     assert wrn["pending"] == "needs GPU" and wrn["command"].startswith("KERAS_BACKEND=jax ")
     assert zoo_table.cpu_estimate("not_a_gpu_model", 10) is None
+
+
+def test_readme_zoo_table_is_the_one_zoo_table_writes_from_the_committed_rows():
+    zoo_table = _zoo_table()
+    with open(os.path.join(ROOT, "benchmarks", "results", "zoo.json")) as f:
+        rows = json.load(f)
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    assert zoo_table.replace_block(readme, zoo_table.readme_table(rows)) == readme
+    table = zoo_table.readme_table(rows)  # every deep model has its row, trained or pending
+    assert all(f"| `{m}` |" in table for m in zoo_table.README_MODELS)
+    assert "| `resnet20` | Fashion-MNIST | 94.48 ✓ (94.43, 94.53) | 94.0 | 2.3 h, tensorflow |" in table
+
+
+def test_readme_zoo_table_marks_a_missed_target_and_refuses_a_readme_without_its_place():
+    zoo_table = _zoo_table()
+    rows = [dict(dataset="mnist", model="nin", accuracy_per_seed=[99.1], mean_accuracy=99.1, target=99.4, met=False,
+                 mean_train_seconds=9000.0, backend="tensorflow")]
+    assert "| `nin` | MNIST | 99.10 ✗ (target not reached) (99.10) | 99.4 | 2.5 h, tensorflow |" in zoo_table.readme_table(rows)
+    with pytest.raises(ValueError, match="Expected the lines <!-- zoo --> and <!-- /zoo -->"):
+        zoo_table.replace_block("# README\n", "| table |\n")
+    assert zoo_table.replace_block("a\n<!-- zoo -->\nold\n<!-- /zoo -->\nb", "new\n") == "a\n<!-- zoo -->\nnew\n<!-- /zoo -->\nb"
