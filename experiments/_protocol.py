@@ -84,11 +84,13 @@ class Experiment:
         """A plan that picks each arm's setting on seed 0 before the seeds run it: per group (a dict,
         e.g. `{"dataset": "mnist"}`), every arm's sweep runs (`sweep_arm`, one per candidate of
         `candidates(arm)`) on seed 0, then each seed's arms `{"phase": "main", **group, **arm}`, whose
-        `run_arm` asks `chosen` for the setting. For `plan` to return; yields `(arm, seed)`."""
+        `run_arm` asks `chosen` for the setting. An arm with one candidate has nothing to choose
+        and no sweep run. For `plan` to return; yields `(arm, seed)`."""
         for group in groups:
             main = [{"phase": "main", **group, **arm} for arm in arms]
             for arm in main:
-                yield from ((self.sweep_arm(arm, candidate), 0) for candidate in candidates(arm))
+                if len(options := candidates(arm)) > 1:
+                    yield from ((self.sweep_arm(arm, candidate), 0) for candidate in options)
             for seed in seeds:
                 yield from ((arm, seed) for arm in main)
 
@@ -98,7 +100,10 @@ class Experiment:
         return {**arm, "phase": "sweep", **candidate}
 
     def chosen(self, arm, candidates, key):
-        """The first of `candidates` whose sweep run of `arm` (seed 0, in `self.runs`) has the highest `key`."""
+        """The first of `candidates` whose sweep run of `arm` (seed 0, in `self.runs`) has the highest
+        `key`; a lone candidate is chosen without a sweep."""
+        if len(candidates) == 1:
+            return candidates[0]
         scores = [self.runs.get(self.sweep_arm(arm, candidate), 0)[key] for candidate in candidates]
         return candidates[scores.index(max(scores))]
 

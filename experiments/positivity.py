@@ -97,8 +97,9 @@ class Positivity(Experiment):
         main = _report.group_runs(results, keys, phase="main")
         sweep = _report.sweep_rows(results, keys, main, ("lr", "init"), lambda r: (
             f"{r['arm']['lr']:g}", r["arm"]["init"], f"{100 * r['val_accuracy']:.2f}", r["best_epoch"]))
-        report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""], sweep,
-                     title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
+        if sweep:  # none where every arm was given one setting
+            report.table(["dataset", "arch", "arm", "Adam lr", "init", "val accuracy, % (seed 0)", "best epoch", ""],
+                         sweep, title="Learning-rate x initializer sweep per arm (seed 0, validation set; the best is used)")
         floor = f"{100 * _attacks.CHANCE_FLOOR:.0f}"
         report.table([*keys, "lr, init", "clean test acc, %", f"stayed at chance (< {floor}% clean)", "best epoch / most run"],
                      [(*key, f"{recs[0]['lr']:g}, {recs[0]['init']}", stats.percent([r["test_accuracy"] for r in recs]),
@@ -121,7 +122,8 @@ class Positivity(Experiment):
         mlp = [(f"{d}/{arm}", recs[0]) for (d, a, arm), recs in main.items() if a == "mlp"]
         as_there = lambda r: (r["lr"], r["init"]) == (1e-3, "glorot_uniform")  # noqa: E731 - robustness.md's setting
         report.text(
-            f"Training: Adam at the swept rate (sweep runs capped at {config.sweep_epochs} epochs), "
+            (f"Training: Adam at the swept rate (sweep runs capped at {config.sweep_epochs} epochs), " if sweep else
+             "Training: Adam at the one rate and initializer given (nothing to sweep), ") +
             f"constant, batch 128, early stopping on the validation "
             f"loss (patience {config.patience}, at most {config.max_epochs} epochs; the best "
             "epoch's weights are kept). "

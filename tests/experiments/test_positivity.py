@@ -89,3 +89,23 @@ def test_a_net_that_stayed_at_chance_counts_as_clean_but_not_under_attack(tmp_pa
     assert "clean accuracy: nonneg_all vs free: no difference detected (paired difference -39.83" in text
     assert "PGD eps=0.1 accuracy: nonneg_all - free = +0.00 points on one seed: no interval, no claim." in text
     assert "| mnist | cnn | nonneg_all | 90.0 (n=1, no CI) | 50.0 (n=1, no CI) | 20.0 (n=1, no CI) |" in text
+
+
+def test_an_arm_with_one_setting_to_try_trains_without_a_sweep():
+    # e.g. a rerun of one arm at a fixed rate and initializer: nothing to choose, so no sweep run
+    experiment = type(_protocol.get("positivity"))()
+    config = dataclasses.replace(experiment.config_for("smoke"), learning_rates=(1e-3,), inits=("glorot_uniform",))
+    plan = list(experiment.plan(config, [0, 1]))
+    assert [(a["phase"], a["arm"], seed) for a, seed in plan] == [
+        ("main", "free", 0), ("main", "nonneg_output", 0), ("main", "free", 1), ("main", "nonneg_output", 1)]
+    assert experiment.chosen(plan[1][0], [{"lr": 1e-3, "init": "glorot_uniform"}], "val_accuracy") == {
+        "lr": 1e-3, "init": "glorot_uniform"}
+
+
+def test_a_report_without_sweep_runs_has_no_sweep_table(tmp_path):
+    results = _results("cnn", {"free": (1e-3, "glorot_uniform"), "nonneg_all": (1e-3, "glorot_uniform")})
+    results["runs"] = [r for r in results["runs"] if r["arm"]["phase"] == "main"]
+    results["config"].update(learning_rates=[1e-3], inits=["glorot_uniform"], arms=["free", "nonneg_all"])
+    (tmp_path / "positivity.json").write_text(json.dumps(results))
+    text = open(_run.render("positivity", tmp_path)).read()
+    assert "sweep per arm" not in text and "Training: Adam at the one rate and initializer given" in text
