@@ -46,6 +46,9 @@ def test_positivity_report_says_how_its_arms_relate_to_robustness_and_where_the_
     text = open(_run.render("positivity", tmp_path)).read()
     assert "Trained as there: mnist/free; trained otherwise: mnist/nonneg_output (0.003, positive_uniform)." in text
     assert "PGD-2, 1 restarts (white-box)" in text and "black-box transfer" in text
+    # the smoke sweep's cap is 1 epoch, so every sweep run ended on it
+    assert ("Sweep runs whose best epoch was the 1-epoch cap (still improving; a cap favours the faster rate): "
+            "mnist/mlp/free (0.001, glorot_uniform), mnist/mlp/nonneg_output (0.003, positive_uniform).") in text
     assert "positivity_cnn/positivity.md, from `KERAS_BACKEND=tensorflow" in text and "GPU" not in text
     (tmp_path / "positivity.json").write_text(json.dumps(_results("cnn", setting)))
     text = open(_run.render("positivity", tmp_path)).read()
@@ -109,3 +112,4 @@ def test_a_report_without_sweep_runs_has_no_sweep_table(tmp_path):
     (tmp_path / "positivity.json").write_text(json.dumps(results))
     text = open(_run.render("positivity", tmp_path)).read()
     assert "sweep per arm" not in text and "Training: Adam at the one rate and initializer given" in text
+    assert "Sweep runs" not in text and "No sweep run" not in text
