@@ -127,7 +127,7 @@ class Positivity(Experiment):
             f"constant, batch 128, early stopping on the validation "
             f"loss (patience {config.patience}, at most {config.max_epochs} epochs; the best "
             "epoch's weights are kept). "
-            + _sweep_cap_text(config, results, keys) + " "
+            + (_sweep_cap_text(config, results, keys) + " " if sweep else "")
             + _attacks.describe(config, main, "a free net of the same architecture, trained as the free arm") + "\n\n"
             "Not at matched clean accuracy: where the arms' clean accuracies differ, part of a "
             "robustness difference can be the accuracy difference. The 'PGD / clean' row divides it "
@@ -168,8 +168,6 @@ def _sweep_cap_text(config, results, keys):
     a cap favours the faster of two rates, so a choice among them is read with that in mind."""
     capped = [f"{'/'.join(r['arm'][k] for k in keys)} ({r['arm']['lr']:g}, {r['arm']['init']})"
               for r in results["runs"] if r["arm"].get("phase") == "sweep" and r["best_epoch"] >= config.sweep_epochs]
-    if not any(r["arm"].get("phase") == "sweep" for r in results["runs"]):
-        return ""
     return (f"Sweep runs whose best epoch was the {config.sweep_epochs}-epoch cap (still improving; a cap favours "
             f"the faster rate): {', '.join(capped)}." if capped else "No sweep run had its best epoch at the cap.")
 
